@@ -1,0 +1,87 @@
+# polyshop's front door: `make up` runs the store, `make test` checks it. `make help` lists the rest.
+# Targets are thin wrappers over uv; versions come from uv.lock.
+
+SHELL := bash
+.SHELLFLAGS := -eu -o pipefail -c
+.DEFAULT_GOAL := help
+
+SERVICES := storefront catalog cart orders payments notifications users inventory
+# A uv on PATH, else one installed into .tools/ with the machine's Python (>= 3.11).
+UV := $(or $(shell command -v uv 2>/dev/null),$(CURDIR)/.tools/bin/uv)
+RUN := $(UV) run --frozen --no-sync
+export DATA_DIR ?= $(CURDIR)/data
+# The e2e run on real stores: a PostgreSQL maintenance database and a Redis, as on the CI machines.
+E2E_POSTGRES_URL ?= postgresql://127.0.0.1:5432/postgres
+E2E_REDIS_URL ?= redis://127.0.0.1:6379/0
+
+.PHONY: help
+help: ## list the targets
+	@awk 'BEGIN {FS = ":.*## "} /^[a-z0-9_-]+:.*## / {printf "  \033[36m%-18s\033[0m %s\n", $$1, $$2}' $(MAKEFILE_LIST)
+
+$(CURDIR)/.tools/bin/uv:
+	python3 -m venv .tools
+	.tools/bin/pip install --quiet uv
+
+.venv/.synced: uv.lock pyproject.toml $(wildcard libs/*/pyproject.toml services/*/pyproject.toml tests/e2e/pyproject.toml) | $(UV)
+	$(UV) sync --all-packages --frozen
+	@touch $@
+
+.PHONY: install
+install: .venv/.synced ## install uv (if missing) and every package from the lock into .venv
+
+.PHONY: up
+up: install ## run all eight services locally (SQLite under ./data; Ctrl-C stops them)
+	@printf '\n  polyshop is starting:\n'
+	@printf '    storefront     http://127.0.0.1:8080/          status page http://127.0.0.1:8080/status\n'
+	@printf '    catalog        http://127.0.0.1:8001/openapi.json\n'
+	@printf '    cart           http://127.0.0.1:8002/openapi.json\n'
+	@printf '    orders         http://127.0.0.1:8003/openapi.json\n'
+	@printf '    payments       http://127.0.0.1:8004/openapi.json\n'
+	@printf '    notifications  http://127.0.0.1:8005/openapi.json\n'
+	@printf '    users          http://127.0.0.1:8006/openapi.json\n'
+	@printf '    inventory      http://127.0.0.1:8007/openapi.json\n\n'
+	$(RUN) python scripts/launch.py
+
+.PHONY: test
+test: lint test-unit test-e2e test-e2e-stores ## run every suite: lint, unit, end-to-end (SQLite, then PostgreSQL + Redis)
+
+.PHONY: lint
+lint: install ## ruff: lint and format check
+	$(RUN) ruff check .
+	$(RUN) ruff format --check .
+
+.PHONY: test-unit
+test-unit: install ## unit tests of the kit and of each service, each in its own process
+	$(RUN) pytest libs/polykit/tests
+	@for service in $(SERVICES); do \
+	  echo "── $$service"; \
+	  $(RUN) pytest services/$$service/tests || exit 1; \
+	done
+
+.PHONY: test-e2e
+test-e2e: install ## end-to-end tests; starts the store itself unless STOREFRONT_URL is set
+	$(RUN) pytest tests/e2e
+
+.PHONY: test-e2e-stores
+test-e2e-stores: install ## the end-to-end tests again, on PostgreSQL and Redis (E2E_POSTGRES_URL, E2E_REDIS_URL)
+	@if $(RUN) python -c "import psycopg, redis; psycopg.connect('$(E2E_POSTGRES_URL)', connect_timeout=3).close(); redis.Redis.from_url('$(E2E_REDIS_URL)', socket_timeout=3).ping()" 2>/dev/null; then \
+	  E2E_POSTGRES_URL=$(E2E_POSTGRES_URL) E2E_REDIS_URL=$(E2E_REDIS_URL) $(RUN) pytest tests/e2e; \
+	elif [ "$${CI:-}" = "true" ]; then \
+	  echo "test-e2e-stores: PostgreSQL at $(E2E_POSTGRES_URL) or Redis at $(E2E_REDIS_URL) is not answering"; exit 1; \
+	else \
+	  echo "SKIPPED test-e2e-stores: no PostgreSQL at $(E2E_POSTGRES_URL) or no Redis at $(E2E_REDIS_URL)."; \
+	  echo "  Start both (e.g. apt-get install postgresql redis-server) or point E2E_POSTGRES_URL/E2E_REDIS_URL at yours."; \
+	fi
+
+.PHONY: footprint
+footprint: install ## benchmark: time from start to all-ready, and memory (RSS) per service
+	$(RUN) python benchmarks/footprint.py
+
+.PHONY: format
+format: install ## apply ruff's fixes and formatting
+	$(RUN) ruff check --fix .
+	$(RUN) ruff format .
+
+.PHONY: clean
+clean: ## remove local data (SQLite files, keys) and caches
+	rm -rf data .pytest_cache .ruff_cache

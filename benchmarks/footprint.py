@@ -1,0 +1,79 @@
+"""How heavy the store is: seconds from start to all eight ready, and resident memory per service.
+
+Starts the store from the Procfile in a fresh data folder (nothing else may hold the design
+ports), waits for every /readyz, asks each /api/info once so the code paths are loaded, then
+reads each service's RSS — the server process and its children (gunicorn's worker) — from /proc.
+Prints a Markdown table. Goals (issue 3): whole store <= 700 MB RSS, <= 15 s to ready.
+"""
+
+from __future__ import annotations
+
+import platform
+import tempfile
+import time
+from pathlib import Path
+
+import httpx
+
+from e2e.matrix import SERVICES
+from e2e.store import LocalStore
+
+
+def _children(pid: int) -> list[int]:
+    kids = []
+    for task in Path(f"/proc/{pid}/task").iterdir():
+        text = (task / "children").read_text().split()
+        kids.extend(int(child) for child in text)
+    return kids
+
+
+def _tree_rss_mb(pid: int) -> float:
+    total_kb, stack = 0, [pid]
+    while stack:
+        current = stack.pop()
+        try:
+            status = Path(f"/proc/{current}/status").read_text()
+            stack.extend(_children(current))
+        except FileNotFoundError:
+            continue
+        for line in status.splitlines():
+            if line.startswith("VmRSS:"):
+                total_kb += int(line.split()[1])
+    return total_kb / 1024
+
+
+def main() -> None:
+    with tempfile.TemporaryDirectory(prefix="polyshop-footprint-") as workdir:
+        store = LocalStore(workdir=Path(workdir), env={"OTEL_EXPORTER_OTLP_ENDPOINT": ""})
+        started = time.monotonic()
+        store.start()
+        ready_after = time.monotonic() - started
+        try:
+            for service in SERVICES:
+                httpx.get(f"{service.url}/api/info", timeout=5).raise_for_status()
+            time.sleep(1)
+            rows = [
+                (
+                    service.name,
+                    service.framework,
+                    _tree_rss_mb(store.processes[service.name].popen.pid),
+                )
+                for service in SERVICES
+            ]
+        finally:
+            store.stop()
+    total = sum(rss for _, _, rss in rows)
+    print(
+        f"\npolyshop footprint — {time.strftime('%Y-%m-%d')}, {platform.python_implementation()} "
+        f"{platform.python_version()}, {platform.machine()}\n"
+    )
+    print("| service | framework | RSS (MB) |")
+    print("|---|---|---:|")
+    for name, framework, rss in rows:
+        print(f"| {name} | {framework} | {rss:.0f} |")
+    print(f"| **total** | | **{total:.0f}** (goal ≤ 700) |")
+    print(f"\nstart to all eight ready: {ready_after:.1f} s (goal ≤ 15 s)")
+
+
+if __name__ == "__main__":
+    main()

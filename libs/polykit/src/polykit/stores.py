@@ -1,0 +1,112 @@
+"""Each service's own store: a SQLite file under DATA_DIR by default, PostgreSQL when DATABASE_URL
+is set, Redis when REDIS_URL is set — and the readiness checks that ask them.
+
+Every connection has a timeout: a store that does not answer makes the service not ready, it
+never hangs a probe.
+"""
+
+from __future__ import annotations
+
+from typing import TYPE_CHECKING, Any
+
+import sqlalchemy as sa
+
+if TYPE_CHECKING:
+    import redis
+    import redis.asyncio
+    from sqlalchemy.ext.asyncio import AsyncEngine
+
+    from polykit.settings import ServiceSettings
+
+CONNECT_TIMEOUT_SECONDS = 3
+
+
+def database_url(settings: ServiceSettings, *, driver_async: bool = False) -> sa.URL:
+    if settings.database_url:
+        url = sa.make_url(settings.database_url)
+        if url.get_backend_name() == "postgresql":
+            # psycopg 3 serves both the sync and the asyncio engines.
+            url = url.set(drivername="postgresql+psycopg")
+        return url
+    settings.data_dir.mkdir(parents=True, exist_ok=True)
+    path = (settings.data_dir / f"{settings.service_name}.db").resolve()
+    return sa.make_url(f"sqlite+{'aiosqlite' if driver_async else 'pysqlite'}:///{path}")
+
+
+def _connect_args(url: sa.URL, service: str) -> dict[str, Any]:
+    if url.get_backend_name() == "postgresql":
+        # The name shows in pg_stat_activity: an operator sees which service holds a connection.
+        return {
+            "connect_timeout": CONNECT_TIMEOUT_SECONDS,
+            "application_name": f"polyshop-{service}",
+        }
+    return {"timeout": CONNECT_TIMEOUT_SECONDS}
+
+
+def sync_engine(settings: ServiceSettings) -> sa.Engine:
+    url = database_url(settings)
+    return sa.create_engine(
+        url, pool_pre_ping=True, connect_args=_connect_args(url, settings.service_name)
+    )
+
+
+def async_engine(settings: ServiceSettings) -> AsyncEngine:
+    from sqlalchemy.ext.asyncio import create_async_engine
+
+    url = database_url(settings, driver_async=True)
+    return create_async_engine(
+        url, pool_pre_ping=True, connect_args=_connect_args(url, settings.service_name)
+    )
+
+
+def redis_client(url: str) -> redis.Redis:
+    import redis
+
+    return redis.Redis.from_url(
+        url, socket_timeout=CONNECT_TIMEOUT_SECONDS, socket_connect_timeout=CONNECT_TIMEOUT_SECONDS
+    )
+
+
+def async_redis_client(url: str) -> redis.asyncio.Redis:
+    import redis.asyncio
+
+    return redis.asyncio.Redis.from_url(
+        url, socket_timeout=CONNECT_TIMEOUT_SECONDS, socket_connect_timeout=CONNECT_TIMEOUT_SECONDS
+    )
+
+
+def engine_check(engine: sa.Engine):
+    def check() -> None:
+        with engine.connect() as connection:
+            connection.execute(sa.text("SELECT 1"))
+
+    return check
+
+
+def async_engine_check(engine: AsyncEngine):
+    async def check() -> None:
+        async with engine.connect() as connection:
+            await connection.execute(sa.text("SELECT 1"))
+
+    return check
+
+
+def redis_check(client: redis.Redis):
+    def check() -> None:
+        client.ping()
+
+    return check
+
+
+def async_redis_check(client: redis.asyncio.Redis):
+    async def check() -> None:
+        await client.ping()
+
+    return check
+
+
+def describe_store(settings: ServiceSettings) -> str:
+    """For /api/info and logs: which kind of store, never its credentials."""
+    if settings.database_url:
+        return sa.make_url(settings.database_url).get_backend_name()
+    return "sqlite"

@@ -1,0 +1,55 @@
+from __future__ import annotations
+
+from typing import ClassVar
+
+import pytest
+
+from polykit.settings import ServiceSettings, SettingsError
+
+
+class CatalogLike(ServiceSettings):
+    service_name: ClassVar[str] = "catalog"
+    uses_database: ClassVar[bool] = True
+
+
+def test_defaults_give_the_design_port_and_a_version(monkeypatch):
+    monkeypatch.delenv("PORT", raising=False)
+    settings = CatalogLike.from_env()
+    assert settings.port == 8001
+    assert settings.environment == "local"
+    assert settings.service_version
+
+
+def test_environment_wins_over_defaults(monkeypatch):
+    monkeypatch.setenv("PORT", "9100")
+    monkeypatch.setenv("DATABASE_URL", "postgresql://db/catalog")
+    settings = CatalogLike.from_env()
+    assert settings.port == 9100
+    assert settings.database_url == "postgresql://db/catalog"
+
+
+def test_a_bad_value_names_its_variable(monkeypatch):
+    monkeypatch.setenv("PORT", "eighty")
+    with pytest.raises(SettingsError, match=r"PORT: .*integer.*'eighty'"):
+        CatalogLike.from_env()
+
+
+def test_production_requires_a_database(monkeypatch):
+    monkeypatch.setenv("ENVIRONMENT", "production")
+    monkeypatch.delenv("DATABASE_URL", raising=False)
+    with pytest.raises(SettingsError, match="DATABASE_URL is required"):
+        CatalogLike.from_env()
+
+
+def test_production_refuses_faults(monkeypatch):
+    monkeypatch.setenv("ENVIRONMENT", "production")
+    monkeypatch.setenv("DATABASE_URL", "postgresql://db/catalog")
+    monkeypatch.setenv("FAULT_DELAY_MS", "100")
+    with pytest.raises(SettingsError, match="FAULT_DELAY_MS"):
+        CatalogLike.from_env()
+
+
+def test_unknown_environment_is_refused(monkeypatch):
+    monkeypatch.setenv("ENVIRONMENT", "prod")
+    with pytest.raises(SettingsError, match="ENVIRONMENT"):
+        CatalogLike.from_env()

@@ -1,0 +1,3 @@
+from storefront.app import create_app
+
+app = create_app()

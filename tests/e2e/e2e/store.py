@@ -1,0 +1,142 @@
+"""Starts and stops the store as local processes, from the same Procfile `make up` runs."""
+
+from __future__ import annotations
+
+import os
+import shlex
+import signal
+import socket
+import subprocess
+import time
+from dataclasses import dataclass, field
+from pathlib import Path
+
+import httpx
+import pytest
+
+from e2e.matrix import SERVICES, Service
+from e2e.otlp import OtlpReceiver
+from e2e.waiting import poll_until
+
+REPO = Path(__file__).resolve().parents[3]
+
+
+def procfile_commands(path: Path = REPO / "Procfile") -> dict[str, list[str]]:
+    commands = {}
+    for line in path.read_text().splitlines():
+        if line.strip() and not line.startswith("#"):
+            name, _, command = line.partition(":")
+            commands[name.strip()] = shlex.split(command)
+    return commands
+
+
+def port_is_free(port: int) -> bool:
+    with socket.socket() as sock:
+        return sock.connect_ex(("127.0.0.1", port)) != 0
+
+
+@dataclass
+class Process:
+    service: Service
+    popen: subprocess.Popen[bytes]
+    log_path: Path
+
+    def log_tail(self, lines: int = 40) -> str:
+        text = self.log_path.read_text(errors="replace").splitlines()[-lines:]
+        return "\n".join(f"  {self.service.name}| {line}" for line in text)
+
+
+@dataclass
+class LocalStore:
+    """The eight services as processes on their design.md ports."""
+
+    workdir: Path
+    env: dict[str, str] = field(default_factory=dict)
+    processes: dict[str, Process] = field(default_factory=dict)
+
+    def start(self, services: tuple[Service, ...] = SERVICES, *, timeout: float = 90) -> None:
+        busy = [s for s in services if not port_is_free(s.port)]
+        if busy:
+            names = ", ".join(f"{s.name} ({s.port})" for s in busy)
+            raise RuntimeError(
+                f"ports in use: {names}. Stop what holds them (a `make up`?), or test that store "
+                "by setting STOREFRONT_URL (and the other <NAME>_URL) instead."
+            )
+        commands = procfile_commands()
+        env = {**os.environ, "DATA_DIR": str(self.workdir / "data"), **self.env}
+        (self.workdir / "logs").mkdir(parents=True, exist_ok=True)
+        for service in services:
+            log_path = self.workdir / "logs" / f"{service.name}.log"
+            with log_path.open("wb") as log:
+                popen = subprocess.Popen(
+                    commands[service.name],
+                    cwd=REPO,
+                    env=env,
+                    stdout=log,
+                    stderr=subprocess.STDOUT,
+                    start_new_session=True,
+                )
+            self.processes[service.name] = Process(service, popen, log_path)
+        try:
+            self.wait_ready(services, timeout=timeout)
+        except Exception:
+            self.stop()
+            raise
+
+    def wait_ready(self, services: tuple[Service, ...], *, timeout: float) -> float:
+        started = time.monotonic()
+        for service in services:
+
+            def ready(service: Service = service) -> bool:
+                process = self.processes.get(service.name)
+                if process and process.popen.poll() is not None:
+                    raise RuntimeError(
+                        f"{service.name} exited with {process.popen.returncode}:\n"
+                        + process.log_tail()
+                    )
+                return httpx.get(f"{service.url}/readyz", timeout=2).status_code == 200
+
+            try:
+                poll_until(ready, timeout=timeout, what=f"{service.name} to be ready")
+            except TimeoutError as exc:
+                process = self.processes.get(service.name)
+                tail = process.log_tail() if process else ""
+                raise TimeoutError(f"{exc}\n{tail}") from None
+        return time.monotonic() - started
+
+    def stop(self, timeout: float = 30) -> dict[str, int | None]:
+        """SIGTERM to every service, then wait; the exit codes, None for one that had to be
+        killed."""
+        for process in self.processes.values():
+            if process.popen.poll() is None:
+                process.popen.send_signal(signal.SIGTERM)
+        codes: dict[str, int | None] = {}
+        deadline = time.monotonic() + timeout
+        for name, process in self.processes.items():
+            try:
+                codes[name] = process.popen.wait(timeout=max(0.1, deadline - time.monotonic()))
+            except subprocess.TimeoutExpired:
+                os.killpg(process.popen.pid, signal.SIGKILL)
+                process.popen.wait()
+                codes[name] = None
+        self.processes.clear()
+        return codes
+
+
+def clean_exit(code: int | None) -> bool:
+    # uvicorn re-raises the SIGTERM it handled once it has shut down cleanly: -15 / 143.
+    return code in (0, -signal.SIGTERM, 128 + signal.SIGTERM)
+
+
+@dataclass
+class StoreUnderTest:
+    local: LocalStore | None
+    otlp: OtlpReceiver | None
+    database: str | None = None
+
+
+def skip_or_fail(reason: str) -> None:
+    """A newcomer may lack what a test needs; CI may not."""
+    if os.environ.get("CI") == "true":
+        pytest.fail(f"not skipped in CI: {reason}")
+    pytest.skip(reason)

@@ -1,0 +1,55 @@
+"""The operator's status page: one request that asks all eight services, in one trace."""
+
+from __future__ import annotations
+
+import secrets
+
+from e2e import api_client
+from e2e.matrix import SERVICES
+from e2e.otlp import CLIENT, SERVER
+from e2e.store import StoreUnderTest, skip_or_fail
+from e2e.waiting import poll_until
+
+
+def test_status_reports_every_service_ready(store: StoreUnderTest):
+    rows = api_client.store_status()
+    assert [row["name"] for row in rows] == [s.name for s in SERVICES]
+    for row, service in zip(rows, SERVICES, strict=True):
+        assert row["framework"] == service.framework
+        assert row["ready"] is True, row
+        assert row["latency_ms"] >= 0
+
+
+def test_status_page_shows_all_ready(store: StoreUnderTest):
+    page = api_client.get("storefront", "/status").text
+    assert "All services are ready." in page
+    for service in SERVICES:
+        assert f"<td>{service.name}</td>" in page
+
+
+def test_one_status_request_is_one_trace_across_all_eight(store: StoreUnderTest):
+    if store.otlp is None:
+        skip_or_fail("the store was not started by the suite, so its spans go elsewhere")
+    trace_id, parent_id = secrets.token_hex(16), secrets.token_hex(8)
+    api_client.store_status(headers={"traceparent": f"00-{trace_id}-{parent_id}-01"})
+
+    def servers_of_all_eight():
+        spans = store.otlp.trace(trace_id)
+        services = {span.service for span in spans if span.kind == SERVER}
+        return spans if services >= {s.name for s in SERVICES} else None
+
+    spans = poll_until(servers_of_all_eight, timeout=30, what="server spans from all eight")
+    by_id = {span.span_id: span for span in spans}
+
+    (root,) = [s for s in spans if s.kind == SERVER and s.service == "storefront"]
+    assert root.parent_span_id == parent_id
+    assert root.attributes.get("http.route") == "/api/status"
+
+    for service in SERVICES[1:]:
+        (server,) = [s for s in spans if s.kind == SERVER and s.service == service.name]
+        caller = by_id.get(server.parent_span_id)
+        assert caller is not None, f"{service.name}'s span has no parent in the trace"
+        assert caller.kind == CLIENT, caller
+        assert caller.service == "storefront", caller
+        assert caller.parent_span_id == root.span_id
+        assert str(caller.attributes.get("url.full", "")).endswith("/api/info")
