@@ -59,20 +59,27 @@ def async_engine(settings: ServiceSettings) -> AsyncEngine:
     )
 
 
-def redis_client(url: str) -> redis.Redis:
+def _redis_options(name: str | None) -> dict[str, Any]:
+    # The client name shows in Redis's CLIENT LIST, as application_name does in PostgreSQL.
+    options: dict[str, Any] = {
+        "socket_timeout": CONNECT_TIMEOUT_SECONDS,
+        "socket_connect_timeout": CONNECT_TIMEOUT_SECONDS,
+    }
+    if name:
+        options["client_name"] = f"polyshop-{name}"
+    return options
+
+
+def redis_client(url: str, *, name: str | None = None) -> redis.Redis:
     import redis
 
-    return redis.Redis.from_url(
-        url, socket_timeout=CONNECT_TIMEOUT_SECONDS, socket_connect_timeout=CONNECT_TIMEOUT_SECONDS
-    )
+    return redis.Redis.from_url(url, **_redis_options(name))
 
 
-def async_redis_client(url: str) -> redis.asyncio.Redis:
+def async_redis_client(url: str, *, name: str | None = None) -> redis.asyncio.Redis:
     import redis.asyncio
 
-    return redis.asyncio.Redis.from_url(
-        url, socket_timeout=CONNECT_TIMEOUT_SECONDS, socket_connect_timeout=CONNECT_TIMEOUT_SECONDS
-    )
+    return redis.asyncio.Redis.from_url(url, **_redis_options(name))
 
 
 def engine_check(engine: sa.Engine):

@@ -1,1 +1,1 @@
-"""cart"""
+"""cart — each shopper's cart, with Sanic on its own server."""

@@ -1,1 +1,1 @@
-"""users"""
+"""users — accounts, password hashes and the JWT signing keys, with Pyramid under gunicorn."""

@@ -1,0 +1,34 @@
+"""`python -m cart`: Sanic's own server, one process, turning readiness off first on SIGTERM."""
+
+from __future__ import annotations
+
+from sanic import Sanic
+
+from cart.app import create_app
+from cart.settings import CartSettings
+from polykit.health import LIFECYCLE
+from polykit.logs import configure_logging
+
+
+def main() -> None:
+    settings = CartSettings.from_env()
+    configure_logging(settings.service_name, settings.log_level)
+    app = create_app(settings)
+
+    async def drain(_: Sanic) -> None:
+        LIFECYCLE.begin_drain()
+
+    # Sanic answers SIGTERM by stopping its loop and running these listeners before it closes the
+    # listening socket; then it waits up to GRACEFUL_SHUTDOWN_TIMEOUT for requests in flight.
+    app.before_server_stop(drain, priority=1_000_000)
+    app.run(
+        host=settings.host,
+        port=settings.port,
+        single_process=True,
+        access_log=False,
+        motd=False,
+    )
+
+
+if __name__ == "__main__":
+    main()

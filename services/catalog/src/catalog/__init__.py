@@ -1,0 +1,1 @@
+"""catalog — products, categories and prices, with FastAPI under uvicorn."""

@@ -1,0 +1,3 @@
+from inventory.app import create_app
+
+app = create_app()

@@ -1,0 +1,40 @@
+"""`python -m notifications`: one process, Tornado's own HTTP server, a drain on SIGTERM."""
+
+from __future__ import annotations
+
+import asyncio
+import logging
+import signal
+
+from tornado.httpserver import HTTPServer
+
+from notifications import adapter
+from notifications.app import create_app
+from notifications.settings import NotificationsSettings
+from polykit.logs import configure_logging
+
+log = logging.getLogger("notifications")
+
+
+async def serve(settings: NotificationsSettings) -> None:
+    inflight = adapter.InFlight()
+    server = HTTPServer(create_app(settings, inflight=inflight))
+    server.listen(settings.port, settings.host)
+    stopping = asyncio.Event()
+    loop = asyncio.get_running_loop()
+    for signum in (signal.SIGTERM, signal.SIGINT):
+        loop.add_signal_handler(signum, stopping.set)
+    log.info("listening on http://%s:%d", settings.host, settings.port)
+    await stopping.wait()
+    await adapter.drain(server, inflight, grace=settings.graceful_timeout_seconds)
+    log.info("stopped")
+
+
+def main() -> None:
+    settings = NotificationsSettings.from_env()
+    configure_logging(settings.service_name, settings.log_level)
+    asyncio.run(serve(settings))
+
+
+if __name__ == "__main__":
+    main()

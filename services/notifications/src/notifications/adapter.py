@@ -1,0 +1,139 @@
+"""Tornado glue for the kit: tracing, route templates, problem+json, and a drain on SIGTERM."""
+
+from __future__ import annotations
+
+import asyncio
+import functools
+import inspect
+import logging
+from collections.abc import Callable
+from typing import Any
+
+from tornado.httpserver import HTTPServer
+from tornado.web import HTTPError, RequestHandler
+
+from polykit.errors import INTERNAL_DETAIL, InternalError, ProblemError, problem_from_status
+from polykit.health import LIFECYCLE, Lifecycle
+
+log = logging.getLogger(__name__)
+
+
+def instrument() -> None:
+    # Imported here, after setup_tracing() set the OTEL_* defaults it reads on import (among
+    # them OTEL_PYTHON_EXCLUDED_URLS: the probes and /metrics). It patches every RequestHandler
+    # class the first time one is built, so it must run before the Application serves.
+    from opentelemetry.instrumentation.tornado import TornadoInstrumentor
+
+    instrumentor = TornadoInstrumentor()
+    if not instrumentor.is_instrumented_by_opentelemetry:
+        instrumentor.instrument()
+
+
+def route_template(handler: RequestHandler) -> str | None:
+    """The pattern of the rule that routed this request; None for the default (404) handler.
+
+    Tornado hands the handler its path arguments, not the rule they came from.
+    """
+    for rule in handler.application.wildcard_router.rules:
+        if rule.target is type(handler) and rule.matcher.match(handler.request) is not None:
+            return rule.matcher.regex.pattern
+    return None
+
+
+def allowed_methods(handler_class: type[RequestHandler]) -> list[str]:
+    """The methods a handler class implements: Tornado answers 405 without an Allow header."""
+    return [
+        method
+        for method in handler_class.SUPPORTED_METHODS
+        if getattr(handler_class, method.lower()) is not getattr(RequestHandler, method.lower())
+    ]
+
+
+class ProblemHTTPError(HTTPError):
+    """A kit problem worn as Tornado's own error.
+
+    The instrumentation ends the span in `log_exception` and takes any exception that is not an
+    HTTPError for a 500: a 409 would show up as a failed request in the traces.
+    """
+
+    def __init__(self, problem: ProblemError) -> None:
+        super().__init__(problem.status)
+        self.problem = problem
+
+
+def problems_as_http_errors(method: Callable[..., Any]) -> Callable[..., Any]:
+    if inspect.iscoroutinefunction(method):
+
+        @functools.wraps(method)
+        async def async_wrapper(*args: Any, **kwargs: Any) -> Any:
+            try:
+                return await method(*args, **kwargs)
+            except ProblemError as problem:
+                raise ProblemHTTPError(problem) from problem
+
+        return async_wrapper
+
+    @functools.wraps(method)
+    def wrapper(*args: Any, **kwargs: Any) -> Any:
+        try:
+            return method(*args, **kwargs)
+        except ProblemError as problem:
+            raise ProblemHTTPError(problem) from problem
+
+    return wrapper
+
+
+def problem_for(status_code: int, error: BaseException | None) -> ProblemError:
+    if isinstance(error, ProblemHTTPError):
+        return error.problem
+    if isinstance(error, ProblemError):
+        return error
+    if isinstance(error, HTTPError):
+        # Its log_message is for the log only; the client gets the status's own words.
+        return problem_from_status(error.status_code)
+    if status_code >= 500:
+        return InternalError(INTERNAL_DETAIL)
+    return problem_from_status(status_code)
+
+
+class InFlight:
+    """How many requests have a handler and no response yet; SIGTERM waits for it to reach 0."""
+
+    def __init__(self) -> None:
+        self.count = 0
+        self._idle = asyncio.Event()
+        self._idle.set()
+
+    def enter(self) -> None:
+        self.count += 1
+        self._idle.clear()
+
+    def leave(self) -> None:
+        self.count -= 1
+        if self.count == 0:
+            self._idle.set()
+
+    async def wait_idle(self) -> None:
+        await self._idle.wait()
+
+
+async def drain(
+    server: HTTPServer, inflight: InFlight, *, grace: float, lifecycle: Lifecycle = LIFECYCLE
+) -> None:
+    """Stop taking connections and let requests in flight finish, within `grace` seconds.
+
+    `close_all_connections()` alone would cut requests in flight: Tornado has no drain of its own.
+    """
+    lifecycle.begin_drain()
+    server.stop()
+    try:
+        async with asyncio.timeout(grace):
+            await inflight.wait_idle()
+    except TimeoutError:
+        log.warning("%d requests still in flight after %.1f s; closing", inflight.count, grace)
+    try:
+        # Then the idle keep-alive connections; a stuck one must not hold the exit.
+        async with asyncio.timeout(1.0):
+            await server.close_all_connections()
+    except TimeoutError:
+        log.warning("connections did not close in time")

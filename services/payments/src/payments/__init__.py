@@ -1,0 +1,1 @@
+"""payments — charges, refunds and idempotency records, with Falcon under gunicorn."""

@@ -1,0 +1,114 @@
+"""Falcon glue for the kit: tracing, request metrics and access logs, probes, problem+json."""
+
+from __future__ import annotations
+
+import json
+import logging
+import time
+from typing import Any
+
+import falcon
+
+from polykit.errors import (
+    INTERNAL_DETAIL,
+    PROBLEM_CONTENT_TYPE,
+    InternalError,
+    ProblemError,
+    problem_from_status,
+)
+from polykit.health import Readiness
+from polykit.metrics import Metrics
+from polykit.observe import RequestObserver
+
+log = logging.getLogger(__name__)
+
+
+def build_app(*, metrics: Metrics, readiness: Readiness, observer: RequestObserver) -> falcon.App:
+    """A traced, observed falcon.App answering the probes; the caller adds its resources."""
+    # Imported here, after setup_tracing() set the OTEL_* defaults it reads. The instrumentation
+    # swaps falcon.App for a traced subclass, so it must run before the App is built. It takes
+    # its exclusions (the probes, /metrics) from OTEL_PYTHON_EXCLUDED_URLS, which
+    # setup_tracing() sets: 0.66b1 ignores an `excluded_urls` argument.
+    from opentelemetry.instrumentation.falcon import FalconInstrumentor
+
+    instrumentor = FalconInstrumentor()
+    if not instrumentor.is_instrumented_by_opentelemetry:
+        instrumentor.instrument()
+
+    app = falcon.App(middleware=[ObserverMiddleware(observer)])
+    # Falcon's defaults for HTTPError (its 404s, 405s and 400s) and for Exception are both
+    # replaced, so every error leaves as the same problem+json.
+    app.add_error_handler((Exception, falcon.HTTPError), handle_error)
+    app.add_route("/healthz", Health())
+    app.add_route("/readyz", Ready(readiness))
+    app.add_route("/metrics", MetricsEndpoint(metrics))
+    return app
+
+
+class ObserverMiddleware:
+    """Runs inside the request's span: the instrumentation's middleware is always first."""
+
+    def __init__(self, observer: RequestObserver) -> None:
+        self.observer = observer
+
+    def process_request(self, req: falcon.Request, resp: falcon.Response) -> None:
+        req.context.polyshop_started = self.observer.start(req.method)
+        delay = self.observer.fault_delay(req.path)
+        if delay:
+            time.sleep(delay)
+
+    # Falcon calls this for errors too, after the error handler has set the status.
+    def process_response(
+        self, req: falcon.Request, resp: falcon.Response, resource: object, req_succeeded: bool
+    ) -> None:
+        started = req.context.get("polyshop_started")
+        if started is None:
+            return
+        self.observer.finish(
+            method=req.method,
+            path=req.path,
+            route=req.uri_template,
+            status=resp.status_code,
+            started=started,
+        )
+
+
+def handle_error(
+    req: falcon.Request, resp: falcon.Response, exc: Exception, params: dict[str, Any]
+) -> None:
+    if isinstance(exc, ProblemError):
+        problem = exc
+    elif isinstance(exc, falcon.HTTPError):
+        problem = problem_from_status(exc.status_code, exc.description)
+        # 405 carries Allow; 401 WWW-Authenticate.
+        problem.headers.update(exc.headers or {})
+    else:
+        log.exception("unhandled error on %s %s", req.method, req.path)
+        problem = InternalError(INTERNAL_DETAIL)
+    resp.status = problem.status
+    resp.content_type = PROBLEM_CONTENT_TYPE
+    resp.text = json.dumps(problem.body(instance=req.path))
+    resp.set_headers(problem.headers)
+
+
+class Health:
+    def on_get(self, req: falcon.Request, resp: falcon.Response) -> None:
+        resp.media = {"status": "ok"}
+
+
+class Ready:
+    def __init__(self, readiness: Readiness) -> None:
+        self.readiness = readiness
+
+    def on_get(self, req: falcon.Request, resp: falcon.Response) -> None:
+        ready, body = self.readiness.check()
+        resp.status = 200 if ready else 503
+        resp.media = body
+
+
+class MetricsEndpoint:
+    def __init__(self, metrics: Metrics) -> None:
+        self.metrics = metrics
+
+    def on_get(self, req: falcon.Request, resp: falcon.Response) -> None:
+        resp.data, resp.content_type = self.metrics.exposition(req.get_header("Accept"))
