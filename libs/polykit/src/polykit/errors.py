@@ -16,14 +16,17 @@
     └── GatewayTimeout           504  a dependency did not answer in time
 
 Each framework registers one handler that turns its own errors into one of these with
-`problem_from_status()` and writes `problem.body()`.
+`problem_from_status()`, anything else with `internal_error()`, and writes `problem.body()`.
 """
 
 from __future__ import annotations
 
+import logging
 from dataclasses import dataclass
 from http import HTTPStatus
 from typing import Any, ClassVar
+
+from opentelemetry import trace
 
 PROBLEM_CONTENT_TYPE = "application/problem+json"
 TYPE_BASE = "https://polyshop.example/problems/"
@@ -167,3 +170,14 @@ def problem_from_status(status: int, detail: str | None = None) -> ProblemError:
 
 
 INTERNAL_DETAIL = "Something went wrong on our side; it has been logged."
+
+
+log = logging.getLogger("polyshop.errors")
+
+
+def internal_error(exc: BaseException, *, method: str, path: str) -> InternalError:
+    """A bug: logged with its traceback and recorded on the request's span; the client is told
+    only INTERNAL_DETAIL."""
+    log.error("unhandled error on %s %s", method, path, exc_info=exc)
+    trace.get_current_span().record_exception(exc)
+    return InternalError(INTERNAL_DETAIL)

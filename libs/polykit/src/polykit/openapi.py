@@ -37,6 +37,22 @@ class Problem(BaseModel):
     errors: list[FieldErrorModel] = Field(default_factory=list)
 
 
+# `GET /api/info`, the same operation in every document.
+INFO_OPERATIONS: dict[str, Any] = {
+    "get": {
+        "summary": "Which service this is, and whether it is ready",
+        "responses": {
+            "200": {
+                "description": "The service's identity",
+                "content": {
+                    "application/json": {"schema": {"$ref": "#/components/schemas/ServiceInfo"}}
+                },
+            }
+        },
+    }
+}
+
+
 def component_schemas(*models: type[BaseModel]) -> dict[str, dict[str, Any]]:
     """JSON schemas of models, nested definitions hoisted into components."""
     schemas: dict[str, dict[str, Any]] = {}
@@ -76,12 +92,15 @@ def spec_from_docstrings(
     *,
     title: str,
     version: str,
-    paths: Mapping[str, Any],
+    paths: Mapping[str, Any],  # a handler with docstring YAML, or the operations themselves
     models: tuple[type[BaseModel], ...] = (),
 ) -> dict[str, Any]:
     spec = APISpec(title=title, version=version, openapi_version="3.1.0")
     for name, schema in component_schemas(*models).items():
         spec.components.schema(name, schema)
     for path, handler in paths.items():
-        spec.path(path=path, operations=operations_from_docstrings(handler))
+        operations = (
+            handler if isinstance(handler, Mapping) else operations_from_docstrings(handler)
+        )
+        spec.path(path=path, operations=operations)
     return spec.to_dict()

@@ -7,7 +7,6 @@ OpenTelemetry API: started by the first request middleware, ended by the last re
 from __future__ import annotations
 
 import asyncio
-import logging
 import re
 
 from opentelemetry import context, trace
@@ -18,10 +17,9 @@ from sanic.response import json, raw
 from sanic_ext import openapi
 
 from polykit.errors import (
-    INTERNAL_DETAIL,
     PROBLEM_CONTENT_TYPE,
-    InternalError,
     ProblemError,
+    internal_error,
     problem_from_status,
 )
 from polykit.health import Readiness
@@ -29,8 +27,6 @@ from polykit.metrics import Metrics
 from polykit.observe import RequestObserver
 from polykit.routes import UNMATCHED, normalise_route
 from polykit.telemetry import UNTRACED_URLS
-
-log = logging.getLogger(__name__)
 
 # Request middleware runs from the highest priority down and response middleware from the lowest
 # up: with the same high priority the span opens first and closes last.
@@ -135,6 +131,4 @@ def _problem_for(request: Request, exception: Exception) -> ProblemError:
         problem = problem_from_status(exception.status_code, str(exception) or None)
         problem.headers.update(exception.headers or {})
         return problem
-    trace.get_current_span().record_exception(exception)
-    log.error("unhandled error on %s %s", request.method, request.path, exc_info=exception)
-    return InternalError(INTERNAL_DETAIL)
+    return internal_error(exception, method=request.method, path=request.path)

@@ -172,7 +172,7 @@ async def test_unhandled_error_is_a_500_problem_without_traceback(client, caplog
     assert response.headers["content-type"] == "application/problem+json"
     assert "ZeroDivisionError" not in response.text
     assert "secret internals" not in response.text
-    assert any(record.exc_info for record in caplog.records if record.name == "cart.adapter")
+    assert any(record.exc_info for record in caplog.records if record.name == "polyshop.errors")
 
 
 async def test_metrics_use_route_templates(client):

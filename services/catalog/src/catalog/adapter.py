@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import asyncio
-import logging
 from typing import Any
 
 from fastapi import FastAPI, Request, Response
@@ -14,21 +13,18 @@ from starlette.routing import Match
 from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
 from polykit.errors import (
-    INTERNAL_DETAIL,
     PROBLEM_CONTENT_TYPE,
     BadRequest,
     FieldError,
-    InternalError,
     ProblemError,
     ValidationFailed,
+    internal_error,
     problem_from_status,
 )
 from polykit.health import Readiness
 from polykit.metrics import Metrics
 from polykit.observe import RequestObserver
 from polykit.telemetry import UNTRACED_URLS
-
-log = logging.getLogger(__name__)
 
 
 def install(
@@ -132,8 +128,7 @@ def _problem_for(request: Request, exc: Exception) -> ProblemError:
         )
         problem.headers.update(exc.headers or {})
         return problem
-    log.error("unhandled error on %s %s", request.method, request.url.path, exc_info=exc)
-    return InternalError(INTERNAL_DETAIL)
+    return internal_error(exc, method=request.method, path=request.url.path)
 
 
 def _validation_problem(errors: Any) -> ProblemError:

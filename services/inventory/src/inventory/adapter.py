@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import logging
 import time
 
 from flask import Flask, Response, g, jsonify, request
@@ -11,18 +10,15 @@ from werkzeug.exceptions import HTTPException, MethodNotAllowed
 from werkzeug.routing import RequestRedirect
 
 from polykit.errors import (
-    INTERNAL_DETAIL,
     PROBLEM_CONTENT_TYPE,
-    InternalError,
     ProblemError,
+    internal_error,
     problem_from_status,
 )
 from polykit.health import Readiness
 from polykit.metrics import Metrics
 from polykit.observe import RequestObserver
 from polykit.telemetry import UNTRACED_URLS
-
-log = logging.getLogger(__name__)
 
 
 class ProblemApi(Api):
@@ -88,8 +84,7 @@ def problem_response(exc: Exception) -> Response:
         if isinstance(exc, MethodNotAllowed) and exc.valid_methods:
             problem.headers["Allow"] = ", ".join(exc.valid_methods)
     else:
-        log.exception("unhandled error on %s %s", request.method, request.path)
-        problem = InternalError(INTERNAL_DETAIL)
+        problem = internal_error(exc, method=request.method, path=request.path)
     response = jsonify(problem.body(instance=request.path))
     response.status_code = problem.status
     response.content_type = PROBLEM_CONTENT_TYPE

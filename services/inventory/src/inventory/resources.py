@@ -9,7 +9,7 @@ from flask_restful import Resource
 from inventory.settings import InventorySettings
 from polykit.health import Readiness
 from polykit.info import service_info
-from polykit.openapi import spec_from_docstrings
+from polykit.openapi import INFO_OPERATIONS, spec_from_docstrings
 from polykit.settings import framework_version
 
 FRAMEWORK = "flask-restful"
@@ -22,15 +22,7 @@ class InfoResource(Resource):
         self.readiness = readiness
 
     def get(self) -> dict[str, object]:
-        """---
-        summary: Which service this is, and whether it is ready
-        responses:
-          "200":
-            description: The service's identity
-            content:
-              application/json:
-                schema: {$ref: "#/components/schemas/ServiceInfo"}
-        """
+        """Which service this is, and whether it is ready (documented by INFO_OPERATIONS)."""
         ready, _ = self.readiness.check()
         return service_info(
             self.settings,
@@ -52,5 +44,5 @@ def openapi_document(settings: InventorySettings) -> dict[str, Any]:
     return spec_from_docstrings(
         title="polyshop inventory",
         version=settings.service_version,
-        paths={"/api/info": InfoResource},
+        paths={"/api/info": INFO_OPERATIONS},
     )

@@ -9,7 +9,7 @@ from notifications.settings import NotificationsSettings
 from polykit.health import LIFECYCLE, Check, Lifecycle, Readiness
 from polykit.metrics import Metrics
 from polykit.observe import RequestObserver
-from polykit.openapi import spec_from_docstrings
+from polykit.openapi import INFO_OPERATIONS, spec_from_docstrings
 from polykit.settings import framework_version
 from polykit.stores import async_redis_check, async_redis_client
 from polykit.telemetry import setup_tracing
@@ -45,7 +45,7 @@ def create_app(
         openapi=spec_from_docstrings(
             title="polyshop notifications",
             version=settings.service_version,
-            paths={"/api/info": handlers.InfoHandler},
+            paths={"/api/info": INFO_OPERATIONS},
         ),
     )
     routes = [

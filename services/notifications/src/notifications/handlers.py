@@ -139,15 +139,7 @@ class MetricsHandler(BaseHandler):
 
 class InfoHandler(BaseHandler):
     async def get(self) -> None:
-        """---
-        summary: Which service this is, and whether it is ready
-        responses:
-          "200":
-            description: The service's identity
-            content:
-              application/json:
-                schema: {$ref: "#/components/schemas/ServiceInfo"}
-        """
+        """Which service this is, and whether it is ready (documented by INFO_OPERATIONS)."""
         ready, _ = await self.deps.readiness.acheck()
         self.write(
             service_info(

@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import logging
 import math
 import time
 from collections.abc import Callable, Iterator
@@ -36,6 +35,7 @@ from polykit.errors import (
     NotFound,
     ProblemError,
     ValidationFailed,
+    internal_error,
     problem_from_status,
 )
 from polykit.health import Readiness
@@ -43,8 +43,6 @@ from polykit.metrics import Metrics
 from polykit.observe import RequestObserver
 from polykit.routes import normalise_route
 from polykit.telemetry import UNTRACED_URLS
-
-log = logging.getLogger(__name__)
 
 
 @dataclass(frozen=True)
@@ -197,9 +195,7 @@ def problem_for(exc: Exception, request: HttpRequest) -> ProblemError:
         return Forbidden()
     if isinstance(exc, SuspiciousOperation | DjangoBadRequest | MultiPartParserError):
         return BadRequest()
-    log.error("unhandled error on %s %s", request.method, request.path, exc_info=exc)
-    trace.get_current_span().record_exception(exc)
-    return InternalError(INTERNAL_DETAIL)
+    return internal_error(exc, method=request.method, path=request.path)
 
 
 def _field_errors(detail: Any, field: str = "") -> Iterator[FieldError]:

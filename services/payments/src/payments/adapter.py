@@ -3,24 +3,20 @@
 from __future__ import annotations
 
 import json
-import logging
 import time
 from typing import Any
 
 import falcon
 
 from polykit.errors import (
-    INTERNAL_DETAIL,
     PROBLEM_CONTENT_TYPE,
-    InternalError,
     ProblemError,
+    internal_error,
     problem_from_status,
 )
 from polykit.health import Readiness
 from polykit.metrics import Metrics
 from polykit.observe import RequestObserver
-
-log = logging.getLogger(__name__)
 
 
 def build_app(*, metrics: Metrics, readiness: Readiness, observer: RequestObserver) -> falcon.App:
@@ -83,8 +79,7 @@ def handle_error(
         # 405 carries Allow; 401 WWW-Authenticate.
         problem.headers.update(exc.headers or {})
     else:
-        log.exception("unhandled error on %s %s", req.method, req.path)
-        problem = InternalError(INTERNAL_DETAIL)
+        problem = internal_error(exc, method=req.method, path=req.path)
     resp.status = problem.status
     resp.content_type = PROBLEM_CONTENT_TYPE
     resp.text = json.dumps(problem.body(instance=req.path))

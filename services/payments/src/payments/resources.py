@@ -9,7 +9,7 @@ import falcon
 from payments.settings import PaymentsSettings
 from polykit.health import Readiness
 from polykit.info import service_info
-from polykit.openapi import spec_from_docstrings
+from polykit.openapi import INFO_OPERATIONS, spec_from_docstrings
 from polykit.settings import framework_version
 
 FRAMEWORK = "falcon"
@@ -21,15 +21,7 @@ class InfoResource:
         self.readiness = readiness
 
     def on_get(self, req: falcon.Request, resp: falcon.Response) -> None:
-        """---
-        summary: Which service this is, and whether it is ready
-        responses:
-          "200":
-            description: The service's identity
-            content:
-              application/json:
-                schema: {$ref: "#/components/schemas/ServiceInfo"}
-        """
+        """Which service this is, and whether it is ready (documented by INFO_OPERATIONS)."""
         ready, _ = self.readiness.check()
         resp.media = service_info(
             self.settings,
@@ -44,7 +36,7 @@ class OpenApiResource:
         self.document: dict[str, Any] = spec_from_docstrings(
             title="polyshop payments",
             version=settings.service_version,
-            paths={"/api/info": InfoResource},
+            paths={"/api/info": INFO_OPERATIONS},
         )
 
     def on_get(self, req: falcon.Request, resp: falcon.Response) -> None:

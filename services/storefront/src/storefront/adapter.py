@@ -2,25 +2,21 @@
 
 from __future__ import annotations
 
-import logging
 import time
 
 from flask import Flask, Response, g, jsonify, render_template, request
 from werkzeug.exceptions import HTTPException, MethodNotAllowed
 
 from polykit.errors import (
-    INTERNAL_DETAIL,
     PROBLEM_CONTENT_TYPE,
-    InternalError,
     ProblemError,
+    internal_error,
     problem_from_status,
 )
 from polykit.health import Readiness
 from polykit.metrics import Metrics
 from polykit.observe import RequestObserver
 from polykit.telemetry import UNTRACED_URLS
-
-log = logging.getLogger(__name__)
 
 
 def install(
@@ -85,8 +81,7 @@ def _handle_error(exc: Exception) -> tuple[Response, int]:
         if isinstance(exc, MethodNotAllowed) and exc.valid_methods:
             problem.headers["Allow"] = ", ".join(exc.valid_methods)
     else:
-        log.exception("unhandled error on %s %s", request.method, request.path)
-        problem = InternalError(INTERNAL_DETAIL)
+        problem = internal_error(exc, method=request.method, path=request.path)
     if _wants_html():
         page = render_template("error.html", problem=problem)
         return Response(page, headers=problem.headers, mimetype="text/html"), problem.status

@@ -9,7 +9,7 @@ from flask import Blueprint, Response, current_app, jsonify, render_template
 
 from polykit.health import Readiness
 from polykit.info import service_info
-from polykit.openapi import spec_from_docstrings
+from polykit.openapi import INFO_OPERATIONS, spec_from_docstrings
 from polykit.settings import framework_version
 from storefront import services
 from storefront.clients import ServiceDirectory
@@ -45,16 +45,7 @@ def home() -> str:
 
 @bp.get("/api/info")
 def api_info() -> Response:
-    """---
-    get:
-      summary: Which service this is, and whether it is ready
-      responses:
-        "200":
-          description: The service's identity
-          content:
-            application/json:
-              schema: {$ref: "#/components/schemas/ServiceInfo"}
-    """
+    """Which service this is, and whether it is ready (documented by INFO_OPERATIONS)."""
     return jsonify(_own_info())
 
 
@@ -86,7 +77,7 @@ def openapi() -> Response:
         spec_from_docstrings(
             title="polyshop storefront",
             version=_deps().settings.service_version,
-            paths={"/api/info": api_info, "/api/status": api_status},
+            paths={"/api/info": INFO_OPERATIONS, "/api/status": api_status},
             models=(StoreStatus,),
         )
     )

@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import logging
 import time
 from collections.abc import Callable
 from dataclasses import dataclass
@@ -19,11 +18,10 @@ from pyramid.tweens import EXCVIEW, INGRESS
 from pyramid.view import exception_view_config, view_config
 
 from polykit.errors import (
-    INTERNAL_DETAIL,
     PROBLEM_CONTENT_TYPE,
-    InternalError,
     MethodNotAllowed,
     ProblemError,
+    internal_error,
     problem_from_status,
 )
 from polykit.health import Readiness
@@ -31,8 +29,6 @@ from polykit.metrics import Metrics
 from polykit.observe import RequestObserver
 from polykit.routes import normalise_route
 from users.settings import UsersSettings
-
-log = logging.getLogger(__name__)
 
 OTEL_TWEEN = "opentelemetry.instrumentation.pyramid.trace_tween_factory"
 
@@ -158,9 +154,7 @@ def problem_for(exc: Exception, request: Request) -> ProblemError:
         if "Allow" in exc.headers:
             problem.headers["Allow"] = exc.headers["Allow"]
         return problem
-    log.error("unhandled error on %s %s", request.method, request.path, exc_info=exc)
-    trace.get_current_span().record_exception(exc)
-    return InternalError(INTERNAL_DETAIL)
+    return internal_error(exc, method=request.method, path=request.path)
 
 
 def _allowed_methods(request: Request) -> set[str] | None:
