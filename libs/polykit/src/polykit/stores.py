@@ -2,18 +2,18 @@
 is set, Redis when REDIS_URL is set — and the readiness checks that ask them.
 
 Every connection has a timeout: a store that does not answer makes the service not ready, it
-never hangs a probe.
+never hangs a probe. SQLAlchemy and redis are imported where used: a service that needs one of
+them does not carry the other (tens of MB per process).
 """
 
 from __future__ import annotations
 
 from typing import TYPE_CHECKING, Any
 
-import sqlalchemy as sa
-
 if TYPE_CHECKING:
     import redis
     import redis.asyncio
+    import sqlalchemy as sa
     from sqlalchemy.ext.asyncio import AsyncEngine
 
     from polykit.settings import ServiceSettings
@@ -22,6 +22,8 @@ CONNECT_TIMEOUT_SECONDS = 3
 
 
 def database_url(settings: ServiceSettings, *, driver_async: bool = False) -> sa.URL:
+    import sqlalchemy as sa
+
     if settings.database_url:
         url = sa.make_url(settings.database_url)
         if url.get_backend_name() == "postgresql":
@@ -44,6 +46,8 @@ def _connect_args(url: sa.URL, service: str) -> dict[str, Any]:
 
 
 def sync_engine(settings: ServiceSettings) -> sa.Engine:
+    import sqlalchemy as sa
+
     url = database_url(settings)
     return sa.create_engine(
         url, pool_pre_ping=True, connect_args=_connect_args(url, settings.service_name)
@@ -83,6 +87,8 @@ def async_redis_client(url: str, *, name: str | None = None) -> redis.asyncio.Re
 
 
 def engine_check(engine: sa.Engine):
+    import sqlalchemy as sa
+
     def check() -> None:
         with engine.connect() as connection:
             connection.execute(sa.text("SELECT 1"))
@@ -91,6 +97,8 @@ def engine_check(engine: sa.Engine):
 
 
 def async_engine_check(engine: AsyncEngine):
+    import sqlalchemy as sa
+
     async def check() -> None:
         async with engine.connect() as connection:
             await connection.execute(sa.text("SELECT 1"))
@@ -113,6 +121,8 @@ def async_redis_check(client: redis.asyncio.Redis):
 
 
 def describe_store(settings: ServiceSettings) -> str:
+    import sqlalchemy as sa
+
     """For /api/info and logs: which kind of store, never its credentials."""
     if settings.database_url:
         return sa.make_url(settings.database_url).get_backend_name()

@@ -1,4 +1,4 @@
 from inventory.settings import InventorySettings
-from polykit.serving import run_gunicorn
+from polykit.serving import exec_gunicorn
 
-run_gunicorn("inventory.wsgi:app", InventorySettings.from_env())
+exec_gunicorn("inventory.wsgi:app", InventorySettings.from_env())

@@ -1,4 +1,4 @@
 from orders.config import OrdersSettings
-from polykit.serving import run_gunicorn
+from polykit.serving import exec_gunicorn
 
-run_gunicorn("orders.wsgi:application", OrdersSettings.from_env())
+exec_gunicorn("orders.wsgi:application", OrdersSettings.from_env())

@@ -4,11 +4,12 @@ from __future__ import annotations
 
 from typing import Annotated, Any, ClassVar, Self
 
+import dj_database_url
 from pydantic import field_validator, model_validator
 from pydantic_settings import NoDecode
 
 from polykit.settings import ServiceSettings, SettingsError
-from polykit.stores import CONNECT_TIMEOUT_SECONDS, database_url
+from polykit.stores import CONNECT_TIMEOUT_SECONDS
 
 # For local runs only (Django's own prefix for such keys); refused when ENVIRONMENT=production.
 LOCAL_SECRET_KEY = "django-insecure-polyshop-orders-local-only"  # noqa: S105
@@ -39,30 +40,30 @@ class OrdersSettings(ServiceSettings):
 
 
 def django_database(settings: OrdersSettings) -> dict[str, Any]:
-    """Django's DATABASES["default"]: PostgreSQL from DATABASE_URL, else DATA_DIR/orders.db."""
-    url = database_url(settings)
-    backend = url.get_backend_name()
-    if backend == "sqlite":
-        return {
-            "ENGINE": "django.db.backends.sqlite3",
-            "NAME": url.database,
-            "OPTIONS": {"timeout": CONNECT_TIMEOUT_SECONDS},
-        }
-    if backend == "postgresql":
-        return {
-            "ENGINE": "django.db.backends.postgresql",
-            "NAME": url.database or "",
-            "USER": url.username or "",
-            "PASSWORD": url.password or "",
-            "HOST": url.host or "",
-            "PORT": str(url.port or ""),
-            # Connections are kept per gunicorn thread and checked before reuse.
-            "CONN_MAX_AGE": 60,
-            "CONN_HEALTH_CHECKS": True,
-            "OPTIONS": {
-                "connect_timeout": CONNECT_TIMEOUT_SECONDS,
-                "application_name": "polyshop-orders",
-                **url.query,
-            },
-        }
-    raise SettingsError(f"orders: DATABASE_URL must be PostgreSQL or SQLite (got {backend!r})")
+    """Django's DATABASES["default"]: PostgreSQL from DATABASE_URL, else DATA_DIR/orders.db.
+
+    dj-database-url rather than the kit's SQLAlchemy URL: Django needs no SQLAlchemy, and
+    importing it would cost every orders process some 25 MB.
+    """
+    if not settings.database_url:
+        settings.data_dir.mkdir(parents=True, exist_ok=True)
+        path = (settings.data_dir / "orders.db").resolve()
+        database = dj_database_url.parse(f"sqlite:///{path}")
+        database["OPTIONS"] = {"timeout": CONNECT_TIMEOUT_SECONDS}
+        return database
+    database = dj_database_url.parse(
+        settings.database_url,
+        # Connections are kept per gunicorn thread and checked before reuse.
+        conn_max_age=60,
+        conn_health_checks=True,
+    )
+    if database["ENGINE"] != "django.db.backends.postgresql":
+        raise SettingsError(
+            f"orders: DATABASE_URL must be PostgreSQL or SQLite (got {database['ENGINE']!r})"
+        )
+    database["OPTIONS"] = {
+        "connect_timeout": CONNECT_TIMEOUT_SECONDS,
+        "application_name": "polyshop-orders",
+        **database.get("OPTIONS", {}),
+    }
+    return database

@@ -20,7 +20,7 @@ def test_postgresql_from_database_url_with_a_connect_timeout(tmp_path):
     )
     database = django_database(settings)
     assert database["ENGINE"] == "django.db.backends.postgresql"
-    assert (database["USER"], database["HOST"], database["PORT"]) == ("shop", "db", "5433")
+    assert (database["USER"], database["HOST"], database["PORT"]) == ("shop", "db", 5433)
     assert database["OPTIONS"]["connect_timeout"] > 0
     assert database["OPTIONS"]["sslmode"] == "require"
 

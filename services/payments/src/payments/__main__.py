@@ -1,4 +1,4 @@
 from payments.settings import PaymentsSettings
-from polykit.serving import run_gunicorn
+from polykit.serving import exec_gunicorn
 
-run_gunicorn("payments.wsgi:app", PaymentsSettings.from_env())
+exec_gunicorn("payments.wsgi:app", PaymentsSettings.from_env())

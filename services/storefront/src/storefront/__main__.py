@@ -1,4 +1,4 @@
-from polykit.serving import run_gunicorn
+from polykit.serving import exec_gunicorn
 from storefront.settings import StorefrontSettings
 
-run_gunicorn("storefront.wsgi:app", StorefrontSettings.from_env())
+exec_gunicorn("storefront.wsgi:app", StorefrontSettings.from_env())
