@@ -30,6 +30,11 @@ def local_url(service: str) -> str:
     return f"http://127.0.0.1:{SERVICE_PORTS[service]}"
 
 
+# The secret every service presents to users for its service token, when running locally. The
+# chart passes each service a generated one; production refuses this default.
+LOCAL_SERVICE_SECRET = "local-only-service-secret"  # noqa: S105
+
+
 class SettingsError(RuntimeError):
     """The environment does not describe a runnable service; the message names each variable."""
 
@@ -54,6 +59,14 @@ class ServiceSettings(BaseSettings):
     fault_delay_ms: int = 0
     # Seconds an in-flight request may take to finish once SIGTERM arrives.
     graceful_timeout_seconds: float = 20.0
+    # Tokens: verified against users' JWKS; this service's own token comes from users too.
+    users_url: str = local_url("users")
+    jwt_issuer: str = "polyshop-users"
+    jwt_audience: str = "polyshop"
+    service_client_secret: str = LOCAL_SERVICE_SECRET
+    # Locally each service brings its schema up to date as it starts; Kubernetes turns this off
+    # and runs `python -m <service> migrate` once, in a Job, before the pods roll.
+    migrate_on_start: bool = True
 
     @model_validator(mode="after")
     def _check(self) -> Self:
@@ -66,6 +79,8 @@ class ServiceSettings(BaseSettings):
                 raise ValueError("FAULT_DELAY_MS must be 0 when ENVIRONMENT=production")
             if self.uses_database and not self.database_url:
                 raise ValueError("DATABASE_URL is required when ENVIRONMENT=production")
+            if self.service_client_secret == LOCAL_SERVICE_SECRET:
+                raise ValueError("SERVICE_CLIENT_SECRET must be set when ENVIRONMENT=production")
         if self.fault_delay_ms < 0:
             raise ValueError("FAULT_DELAY_MS must not be negative")
         return self
@@ -96,6 +111,24 @@ def _package_version(service: str) -> str:
         return importlib.metadata.version(f"polyshop-{service}")
     except importlib.metadata.PackageNotFoundError:
         return "0.0.0"
+
+
+def token_verifier_options(settings: ServiceSettings) -> dict[str, str]:
+    """Keyword arguments for `auth.TokenVerifier`, from the settings every service has."""
+    return {
+        "jwks_url": f"{settings.users_url.rstrip('/')}/.well-known/jwks.json",
+        "issuer": settings.jwt_issuer,
+        "audience": settings.jwt_audience,
+    }
+
+
+def service_token_options(settings: ServiceSettings) -> dict[str, str]:
+    """Keyword arguments for `auth.ServiceTokens`: this service's client credentials."""
+    return {
+        "token_url": f"{settings.users_url.rstrip('/')}/api/tokens",
+        "client_id": settings.service_name,
+        "client_secret": settings.service_client_secret,
+    }
 
 
 def framework_version(distribution: str) -> str:

@@ -1,0 +1,69 @@
+"""For tests only: an issuer that signs tokens as users does, and a verifier that trusts it
+without any HTTP. Services' unit tests use it to call their protected endpoints."""
+
+from __future__ import annotations
+
+import base64
+import time
+import uuid
+from typing import Any
+
+import jwt
+from cryptography.hazmat.primitives.asymmetric.ed25519 import Ed25519PrivateKey
+from cryptography.hazmat.primitives.serialization import Encoding, PublicFormat
+
+from polykit.auth import JwksCache, TokenVerifier
+
+ISSUER = "polyshop-users"
+AUDIENCE = "polyshop"
+
+
+class TestIssuer:
+    __test__ = False  # not a pytest test class
+
+    def __init__(self, kid: str = "test-key") -> None:
+        self.kid = kid
+        self.private_key = Ed25519PrivateKey.generate()
+
+    def jwks(self) -> dict[str, Any]:
+        raw = self.private_key.public_key().public_bytes(Encoding.Raw, PublicFormat.Raw)
+        x = base64.urlsafe_b64encode(raw).rstrip(b"=").decode()
+        jwk = {"kty": "OKP", "crv": "Ed25519", "x": x, "kid": self.kid, "alg": "EdDSA"}
+        return {"keys": [jwk | {"use": "sig"}]}
+
+    def token(
+        self,
+        subject: str | None = None,
+        roles: tuple[str, ...] = ("customer",),
+        *,
+        lifetime: int = 600,
+        headers: dict[str, Any] | None = None,
+        **claims: Any,
+    ) -> str:
+        now = int(time.time())
+        payload = {
+            "iss": ISSUER,
+            "aud": AUDIENCE,
+            "sub": subject or str(uuid.uuid4()),
+            "roles": list(roles),
+            "iat": now,
+            "exp": now + lifetime,
+        } | claims
+        return jwt.encode(
+            payload,
+            self.private_key,
+            algorithm="EdDSA",
+            headers={"kid": self.kid} | (headers or {}),
+        )
+
+    def verifier(self) -> TokenVerifier:
+        """Trusts this issuer's key; never fetches (a fetch would fail: there is no server)."""
+        cache = JwksCache()
+        cache.store(self.jwks())
+        cache.fetched_at = float("inf")
+        return TokenVerifier(
+            jwks_url="http://users.invalid/.well-known/jwks.json",
+            issuer=ISSUER,
+            audience=AUDIENCE,
+            cache=cache,
+        )
