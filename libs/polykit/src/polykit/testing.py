@@ -6,6 +6,8 @@ from __future__ import annotations
 import base64
 import time
 import uuid
+from collections.abc import Iterator
+from contextlib import contextmanager
 from typing import Any
 
 import jwt
@@ -67,3 +69,37 @@ class TestIssuer:
             audience=AUDIENCE,
             cache=cache,
         )
+
+
+def needs(variable: str) -> str:
+    """The value of an environment variable an integration test needs. Skipped without it on a
+    newcomer's machine; in CI (CI=true) its absence fails the test instead."""
+    import os
+
+    import pytest
+
+    value = os.environ.get(variable)
+    if not value:
+        reason = f"{variable} is not set (make test-integration sets it)"
+        if os.environ.get("CI") == "true":
+            pytest.fail(reason)
+        pytest.skip(reason)
+    return value
+
+
+@contextmanager
+def fresh_postgres_database(admin_url: str) -> Iterator[str]:
+    """A database of its own for one test run, dropped afterwards; yields its URL.
+    `admin_url` is a postgresql:// URL of a database to connect to meanwhile (e.g. postgres)."""
+    from urllib.parse import urlsplit
+
+    import psycopg
+
+    name = f"polyshop_test_{uuid.uuid4().hex[:12]}"
+    with psycopg.connect(admin_url, autocommit=True) as connection:
+        connection.execute(f'CREATE DATABASE "{name}"')
+    try:
+        yield urlsplit(admin_url)._replace(path=f"/{name}").geturl()
+    finally:
+        with psycopg.connect(admin_url, autocommit=True) as connection:
+            connection.execute(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)')
