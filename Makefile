@@ -15,6 +15,10 @@ export DATA_DIR ?= $(CURDIR)/data
 # The e2e run on real stores: a PostgreSQL maintenance database and a Redis, as on the CI machines.
 E2E_POSTGRES_URL ?= postgresql://127.0.0.1:5432/postgres
 E2E_REDIS_URL ?= redis://127.0.0.1:6379/0
+# Integration tests create (and drop) their own databases through this one.
+TEST_POSTGRES_URL ?= $(E2E_POSTGRES_URL)
+TEST_REDIS_URL ?= $(E2E_REDIS_URL)
+STORES_UP = $(RUN) python -c "import psycopg, redis; psycopg.connect('$(1)', connect_timeout=3).close(); redis.Redis.from_url('$(2)', socket_timeout=3).ping()" 2>/dev/null
 
 .PHONY: help
 help: ## list the targets
@@ -45,7 +49,7 @@ up: install ## run all eight services locally (SQLite under ./data; Ctrl-C stops
 	$(RUN) python scripts/launch.py
 
 .PHONY: test
-test: lint test-unit test-e2e test-e2e-stores ## run every suite: lint, unit, end-to-end (SQLite, then PostgreSQL + Redis)
+test: lint test-unit test-integration test-e2e test-e2e-stores test-browser ## run every suite: lint, unit, integration, end-to-end (SQLite, then PostgreSQL + Redis), browser
 
 .PHONY: lint
 lint: install ## ruff: lint and format check
@@ -57,7 +61,22 @@ test-unit: install ## unit tests of the kit and of each service, each in its own
 	$(RUN) pytest libs/polykit/tests
 	@for service in $(SERVICES); do \
 	  echo "── $$service"; \
-	  $(RUN) pytest services/$$service/tests || exit 1; \
+	  $(RUN) pytest services/$$service/tests/unit || exit 1; \
+	done
+
+.PHONY: test-integration
+test-integration: install ## integration tests: each service's store on the machine's PostgreSQL and Redis
+	@suites=$$(ls -d services/*/tests/integration 2>/dev/null || true); \
+	if [ -z "$$suites" ]; then echo "no integration suites"; exit 0; fi; \
+	if ! $(call STORES_UP,$(TEST_POSTGRES_URL),$(TEST_REDIS_URL)); then \
+	  if [ "$${CI:-}" = "true" ]; then echo "test-integration: PostgreSQL ($(TEST_POSTGRES_URL)) or Redis ($(TEST_REDIS_URL)) is not answering"; exit 1; fi; \
+	  echo "SKIPPED test-integration: no PostgreSQL at $(TEST_POSTGRES_URL) or no Redis at $(TEST_REDIS_URL)."; \
+	  echo "  Start both (e.g. apt-get install postgresql redis-server) or point TEST_POSTGRES_URL/TEST_REDIS_URL at yours."; \
+	  exit 0; \
+	fi; \
+	for suite in $$suites; do \
+	  echo "── $$suite"; \
+	  TEST_POSTGRES_URL=$(TEST_POSTGRES_URL) TEST_REDIS_URL=$(TEST_REDIS_URL) $(RUN) pytest $$suite || exit 1; \
 	done
 
 .PHONY: test-e2e
@@ -66,13 +85,27 @@ test-e2e: install ## end-to-end tests; starts the store itself unless STOREFRONT
 
 .PHONY: test-e2e-stores
 test-e2e-stores: install ## the end-to-end tests again, on PostgreSQL and Redis (E2E_POSTGRES_URL, E2E_REDIS_URL)
-	@if $(RUN) python -c "import psycopg, redis; psycopg.connect('$(E2E_POSTGRES_URL)', connect_timeout=3).close(); redis.Redis.from_url('$(E2E_REDIS_URL)', socket_timeout=3).ping()" 2>/dev/null; then \
+	@if $(call STORES_UP,$(E2E_POSTGRES_URL),$(E2E_REDIS_URL)); then \
 	  E2E_POSTGRES_URL=$(E2E_POSTGRES_URL) E2E_REDIS_URL=$(E2E_REDIS_URL) $(RUN) pytest tests/e2e; \
 	elif [ "$${CI:-}" = "true" ]; then \
 	  echo "test-e2e-stores: PostgreSQL at $(E2E_POSTGRES_URL) or Redis at $(E2E_REDIS_URL) is not answering"; exit 1; \
 	else \
 	  echo "SKIPPED test-e2e-stores: no PostgreSQL at $(E2E_POSTGRES_URL) or no Redis at $(E2E_REDIS_URL)."; \
 	  echo "  Start both (e.g. apt-get install postgresql redis-server) or point E2E_POSTGRES_URL/E2E_REDIS_URL at yours."; \
+	fi
+
+.PHONY: test-browser
+test-browser: install ## the browser journey: Playwright driving Chromium against a store it starts
+	@if [ ! -x "$${CHROMIUM:-/usr/bin/chromium}" ] && [ "$$(id -u)" = 0 ] && command -v apt-get >/dev/null; then \
+	  echo "installing Chromium (Debian's package)"; \
+	  apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq chromium >/dev/null; \
+	fi
+	@if [ -x "$${CHROMIUM:-/usr/bin/chromium}" ]; then \
+	  CHROMIUM=$${CHROMIUM:-/usr/bin/chromium} $(RUN) pytest tests/browser; \
+	elif [ "$${CI:-}" = "true" ]; then \
+	  echo "test-browser: no Chromium at $${CHROMIUM:-/usr/bin/chromium}"; exit 1; \
+	else \
+	  echo "SKIPPED test-browser: no Chromium. Install it (Debian: apt-get install chromium) or set CHROMIUM=/path/to/chrome."; \
 	fi
 
 .PHONY: footprint

@@ -16,6 +16,7 @@ from collections.abc import Iterator
 import psycopg
 import pytest
 
+from e2e import tokens
 from e2e.otlp import OtlpReceiver
 from e2e.store import LocalStore, StoreUnderTest
 
@@ -42,7 +43,9 @@ def store(tmp_path_factory, fresh_database) -> Iterator[StoreUnderTest]:
         yield StoreUnderTest(local=None, otlp=None)
         return
     otlp = OtlpReceiver().start()
+    signing_key = tokens.new_key()
     env = {
+        "JWT_PRIVATE_KEY": tokens.pem(signing_key),
         "OTEL_EXPORTER_OTLP_ENDPOINT": otlp.endpoint,
         "OTEL_EXPORTER_OTLP_PROTOCOL": "http/protobuf",
         "OTEL_BSP_SCHEDULE_DELAY": "200",
@@ -58,7 +61,9 @@ def store(tmp_path_factory, fresh_database) -> Iterator[StoreUnderTest]:
     print(f"\nstarting the store; logs in {local.workdir / 'logs'}")
     local.start()
     try:
-        yield StoreUnderTest(local=local, otlp=otlp, database=fresh_database)
+        yield StoreUnderTest(
+            local=local, otlp=otlp, database=fresh_database, signing_key=signing_key
+        )
     finally:
         local.stop()
         otlp.stop()

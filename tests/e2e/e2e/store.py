@@ -13,6 +13,7 @@ from pathlib import Path
 
 import httpx
 import pytest
+from cryptography.hazmat.primitives.asymmetric.ed25519 import Ed25519PrivateKey
 
 from e2e.matrix import SERVICES, Service
 from e2e.otlp import OtlpReceiver
@@ -133,6 +134,8 @@ class StoreUnderTest:
     local: LocalStore | None
     otlp: OtlpReceiver | None
     database: str | None = None
+    # The key users signs with, when the suite gave it one.
+    signing_key: Ed25519PrivateKey | None = None
 
 
 def skip_or_fail(reason: str) -> None:

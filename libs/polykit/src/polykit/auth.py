@@ -81,6 +81,14 @@ class JwksCache:
         self.keys: dict[str, PyJWK] = {}
         self.fetched_at: float | None = None
 
+    @classmethod
+    def pinned(cls, document: dict[str, Any]) -> JwksCache:
+        """Keys that are never refetched: for users, which verifies its own tokens, and tests."""
+        cache = cls()
+        cache.store(document)
+        cache.fetched_at = float("inf")
+        return cache
+
     def store(self, document: dict[str, Any]) -> None:
         keys = {}
         for jwk in document.get("keys", []):

@@ -8,6 +8,7 @@
     ├── NotFound                 404  no such route or resource
     ├── MethodNotAllowed         405
     ├── Conflict                 409  the state does not allow it (empty cart, taken email, …)
+    ├── ContentTooLarge          413  the body is larger than the endpoint accepts
     ├── UnsupportedMediaType     415
     ├── ValidationFailed         422  well-formed but invalid: `errors` names each field
     ├── TooManyRequests          429  carries Retry-After
@@ -108,6 +109,11 @@ class Conflict(ProblemError):
     status, slug = 409, "conflict"
 
 
+class ContentTooLarge(ProblemError):
+    status, slug = 413, "content-too-large"
+    default_title = "Content Too Large"  # RFC 9110's phrase; Python's changed in 3.13
+
+
 class UnsupportedMediaType(ProblemError):
     status, slug = 415, "unsupported-media-type"
 
@@ -147,6 +153,7 @@ _BY_STATUS: dict[int, type[ProblemError]] = {
         NotFound,
         MethodNotAllowed,
         Conflict,
+        ContentTooLarge,
         UnsupportedMediaType,
         ValidationFailed,
         TooManyRequests,

@@ -7,6 +7,7 @@ it once at start with `from_env()`, which fails fast naming the variable at faul
 from __future__ import annotations
 
 import importlib.metadata
+import re
 from pathlib import Path
 from typing import ClassVar, Literal, Self
 
@@ -33,6 +34,9 @@ def local_url(service: str) -> str:
 # The secret every service presents to users for its service token, when running locally. The
 # chart passes each service a generated one; production refuses this default.
 LOCAL_SERVICE_SECRET = "local-only-service-secret"  # noqa: S105
+
+
+_SECRET = re.compile(r"SECRET|PASSWORD|KEY|TOKEN|CLIENTS")
 
 
 class SettingsError(RuntimeError):
@@ -98,9 +102,10 @@ def _describe(cls: type[ServiceSettings], exc: ValidationError) -> str:
     for error in exc.errors():
         variable = "_".join(str(part) for part in error["loc"]).upper()
         message = error["msg"].removeprefix("Value error, ")
-        if variable:
-            given = error.get("input")
-            problems.append(f"{variable}: {message} (got {given!r})")
+        if variable and _SECRET.search(variable):
+            problems.append(f"{variable}: {message}")  # never echo a secret into a log
+        elif variable:
+            problems.append(f"{variable}: {message} (got {error.get('input')!r})")
         else:
             problems.append(message)
     return f"{cls.service_name}: invalid environment: " + "; ".join(problems)

@@ -60,14 +60,11 @@ class TestIssuer:
 
     def verifier(self) -> TokenVerifier:
         """Trusts this issuer's key; never fetches (a fetch would fail: there is no server)."""
-        cache = JwksCache()
-        cache.store(self.jwks())
-        cache.fetched_at = float("inf")
         return TokenVerifier(
             jwks_url="http://users.invalid/.well-known/jwks.json",
             issuer=ISSUER,
             audience=AUDIENCE,
-            cache=cache,
+            cache=JwksCache.pinned(self.jwks()),
         )
 
 

@@ -53,3 +53,24 @@ def test_unknown_environment_is_refused(monkeypatch):
     monkeypatch.setenv("ENVIRONMENT", "prod")
     with pytest.raises(SettingsError, match="ENVIRONMENT"):
         CatalogLike.from_env()
+
+
+def test_a_bad_secret_is_named_but_never_echoed(monkeypatch):
+    monkeypatch.setenv("ENVIRONMENT", "production")
+    monkeypatch.setenv("DATABASE_URL", "postgresql://db/catalog")
+    monkeypatch.setenv("SERVICE_CLIENT_SECRET", "local-only-service-secret")
+    with pytest.raises(SettingsError, match="SERVICE_CLIENT_SECRET must be set"):
+        CatalogLike.from_env()
+
+
+def test_secret_values_stay_out_of_errors(monkeypatch):
+    monkeypatch.setenv("SERVICE_CLIENT_SECRET", "")
+
+    class WithNumericSecret(CatalogLike):
+        secret_key: int = 0
+
+    monkeypatch.setenv("SECRET_KEY", "hunter2-not-a-number")
+    with pytest.raises(SettingsError) as raised:
+        WithNumericSecret.from_env()
+    assert "SECRET_KEY" in str(raised.value)
+    assert "hunter2" not in str(raised.value)

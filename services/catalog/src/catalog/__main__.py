@@ -1,15 +1,23 @@
-"""`python -m catalog`: uvicorn in one process, turning readiness off first on SIGTERM."""
+"""`python -m catalog`: uvicorn in one process, turning readiness off first on SIGTERM.
+`python -m catalog migrate`: bring the schema up to date, seed the products, and exit."""
 
 from __future__ import annotations
 
+import asyncio
+import sys
 from types import FrameType
 
 import uvicorn
 
+from catalog import services
 from catalog.app import create_app
+from catalog.repository import CatalogRepository
 from catalog.settings import CatalogSettings
 from polykit.health import LIFECYCLE
 from polykit.logs import configure_logging, logging_config
+from polykit.stores import async_engine
+
+USAGE = "usage: python -m catalog [migrate]"
 
 
 class DrainingServer(uvicorn.Server):
@@ -18,9 +26,19 @@ class DrainingServer(uvicorn.Server):
         super().handle_exit(sig, frame)
 
 
-def main() -> None:
-    settings = CatalogSettings.from_env()
-    configure_logging(settings.service_name, settings.log_level)
+async def migrate(settings: CatalogSettings) -> None:
+    engine = async_engine(settings)
+    try:
+        await services.catalog_migrate(
+            settings=settings,
+            repository=CatalogRepository(engine),
+            catalog=services.catalog_load(),
+        )
+    finally:
+        await engine.dispose()
+
+
+def serve(settings: CatalogSettings) -> None:
     config = uvicorn.Config(
         create_app(settings),
         host=settings.host,
@@ -33,6 +51,18 @@ def main() -> None:
     )
     # uvicorn re-raises the SIGTERM it caught once it has shut down cleanly: exit status 143.
     DrainingServer(config).run()
+
+
+def main(argv: list[str] | None = None) -> None:
+    args = sys.argv[1:] if argv is None else argv
+    if args not in ([], ["migrate"]):
+        sys.exit(USAGE)
+    settings = CatalogSettings.from_env()
+    configure_logging(settings.service_name, settings.log_level)
+    if args == ["migrate"]:
+        asyncio.run(migrate(settings))
+    else:
+        serve(settings)
 
 
 if __name__ == "__main__":

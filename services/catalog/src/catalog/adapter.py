@@ -24,6 +24,7 @@ from polykit.errors import (
 from polykit.health import Readiness
 from polykit.metrics import Metrics
 from polykit.observe import RequestObserver
+from polykit.openapi import component_schemas
 from polykit.telemetry import UNTRACED_URLS
 
 
@@ -40,6 +41,7 @@ def install(
     app.add_middleware(ObserverMiddleware, observer=observer)
     for error in (ProblemError, StarletteHTTPException, RequestValidationError, Exception):
         app.add_exception_handler(error, handle_error)
+    _document_problems(app)
 
     @app.get("/healthz", include_in_schema=False)
     async def healthz() -> dict[str, str]:
@@ -54,6 +56,32 @@ def install(
     async def metrics_endpoint(request: Request) -> Response:
         body, content_type = metrics.exposition(request.headers.get("accept"))
         return Response(body, headers={"Content-Type": content_type})
+
+
+def _document_problems(app: FastAPI) -> None:
+    """FastAPI documents a 422 with its own body (HTTPValidationError) on every route that has a
+    parameter, whether or not it can fail. handle_error answers with a Problem instead: so the
+    generated 422s go, each route that can refuse input documents its own, and the document
+    carries the kit's Problem schema those refer to."""
+    generate = app.openapi
+
+    def openapi() -> dict[str, Any]:
+        if app.openapi_schema is not None:
+            return app.openapi_schema
+        document = generate()
+        for path in document["paths"].values():
+            for operation in path.values():
+                responses = operation.get("responses", {})
+                if "HTTPValidationError" in str(responses.get("422", "")):
+                    del responses["422"]
+        schemas = document.setdefault("components", {}).setdefault("schemas", {})
+        for unused in ("HTTPValidationError", "ValidationError"):
+            schemas.pop(unused, None)
+        for name, schema in component_schemas().items():
+            schemas.setdefault(name, schema)
+        return document
+
+    app.openapi = openapi  # type: ignore[method-assign]
 
 
 class ObserverMiddleware:

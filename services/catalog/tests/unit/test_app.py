@@ -88,15 +88,27 @@ def test_readiness_turns_503_when_draining(settings):
 
 def test_readiness_turns_503_when_the_database_is_down(tmp_path):
     settings = CatalogSettings.from_env(
-        data_dir=tmp_path, database_url="postgresql://x@127.0.0.1:1/x"
+        data_dir=tmp_path, database_url="postgresql://x@127.0.0.1:1/x", migrate_on_start=False
     )
     with TestClient(create_app(settings, lifecycle=Lifecycle())) as client:
         response = client.get("/readyz")
         info = client.get("/api/info").json()
+        products = client.get("/api/products")
     assert response.status_code == 503
     assert response.json()["status"] == "not ready"
     assert response.json()["checks"]["database"] != "ok"
     assert info["ready"] is False
+    assert products.status_code == 503
+    assert products.headers["content-type"] == "application/problem+json"
+    assert "127.0.0.1" not in products.text
+
+
+def test_not_ready_until_migrated(tmp_path):
+    """Kubernetes starts pods with MIGRATE_ON_START off; they wait for the migration Job."""
+    settings = CatalogSettings.from_env(data_dir=tmp_path, migrate_on_start=False)
+    with TestClient(create_app(settings, lifecycle=Lifecycle())) as client:
+        assert client.get("/readyz").status_code == 503
+        assert client.get("/api/categories").status_code == 503
 
 
 def test_info_names_the_framework(client):
@@ -195,3 +207,35 @@ def test_openapi_documents_the_api(client):
     assert "/api/info" in document["paths"]
     assert "/healthz" not in document["paths"]
     assert "ServiceInfo" in document["components"]["schemas"]
+
+
+def _schema_ref(response, media_type="application/json"):
+    return response["content"][media_type]["schema"]["$ref"].rsplit("/", 1)[1]
+
+
+def test_openapi_describes_the_catalog_as_it_answers(client):
+    document = client.get("/openapi.json").json()
+    paths, schemas = document["paths"], document["components"]["schemas"]
+    listing = paths["/api/products"]["get"]
+    assert _schema_ref(listing["responses"]["200"]) == "ProductPage"
+    assert {"ETag", "Cache-Control"} <= set(listing["responses"]["200"]["headers"])
+    assert {"304", "422", "503"} <= set(listing["responses"])
+    assert _schema_ref(listing["responses"]["422"], "application/problem+json") == "Problem"
+    assert {p["name"] for p in listing["parameters"]} == {
+        "q",
+        "category",
+        "sku",
+        "page",
+        "page_size",
+    }
+    one = paths["/api/products/{sku}"]["get"]["responses"]
+    assert _schema_ref(one["200"]) == "ProductOut"
+    assert _schema_ref(one["404"], "application/problem+json") == "Problem"
+    # A plain string in the path cannot fail validation: no 422 is promised for it.
+    assert "422" not in one
+    assert _schema_ref(paths["/api/categories"]["get"]["responses"]["200"]) == "CategoryList"
+    image = paths["/images/{name}"]["get"]["responses"]
+    assert "image/svg+xml" in image["200"]["content"]
+    assert "404" in image
+    assert "HTTPValidationError" not in schemas
+    assert {"Problem", "ProductOut", "ProductPage", "CategoryList"} <= set(schemas)

@@ -1,14 +1,19 @@
-"""Flask-RESTful glue for the kit: tracing, request metrics, access logs, probes, problem+json."""
+"""Flask-RESTful glue for the kit: tracing, request metrics, access logs, probes, problem+json,
+and bearer tokens as a method decorator."""
 
 from __future__ import annotations
 
+import functools
 import time
+from collections.abc import Callable
+from typing import Any
 
-from flask import Flask, Response, g, jsonify, request
+from flask import Flask, Response, current_app, g, jsonify, request
 from flask_restful import Api, Resource
 from werkzeug.exceptions import HTTPException, MethodNotAllowed
 from werkzeug.routing import RequestRedirect
 
+from polykit.auth import TokenVerifier, require
 from polykit.errors import (
     PROBLEM_CONTENT_TYPE,
     ProblemError,
@@ -33,8 +38,16 @@ class ProblemApi(Api):
         return problem_response(e)
 
 
+VERIFIER = "polyshop.verifier"
+
+
 def install(
-    app: Flask, *, metrics: Metrics, readiness: Readiness, observer: RequestObserver
+    app: Flask,
+    *,
+    metrics: Metrics,
+    readiness: Readiness,
+    observer: RequestObserver,
+    verifier: TokenVerifier,
 ) -> ProblemApi:
     # Imported here, after setup_tracing() set the OTEL_* defaults it reads on import; and the
     # app is instrumented before our hooks so that they run inside the request's span.
@@ -68,10 +81,31 @@ def install(
     # Errors on plain Flask routes (none today) skip Flask-RESTful: same answer for them.
     app.register_error_handler(Exception, problem_response)
     app.extensions["flask-restful"] = api
+    app.extensions[VERIFIER] = verifier
     api.add_resource(Health, "/healthz")
     api.add_resource(Ready, "/readyz", resource_class_kwargs={"readiness": readiness})
     api.add_resource(MetricsEndpoint, "/metrics", resource_class_kwargs={"metrics": metrics})
     return api
+
+
+Method = Callable[..., Any]
+
+
+def roles_required(*roles: str) -> Callable[[Method], Method]:
+    """For a Resource's `method_decorators`, e.g. `{"put": [roles_required("staff", "service")]}`.
+    The caller's Principal is then `flask.g.principal`."""
+
+    def decorator(method: Method) -> Method:
+        @functools.wraps(method)
+        def wrapper(*args: Any, **kwargs: Any) -> Any:
+            verifier: TokenVerifier = current_app.extensions[VERIFIER]
+            principal = verifier.authenticate(request.headers.get("Authorization"))
+            g.principal = require(principal, *roles)
+            return method(*args, **kwargs)
+
+        return wrapper
+
+    return decorator
 
 
 def problem_response(exc: Exception) -> Response:

@@ -13,16 +13,21 @@ from inventory.resources import (
     openapi_document,
 )
 from inventory.settings import InventorySettings
+from polykit.auth import TokenVerifier
 from polykit.health import LIFECYCLE, Lifecycle, Readiness
+from polykit.http import make_client
 from polykit.metrics import Metrics
 from polykit.observe import RequestObserver
-from polykit.settings import framework_version
+from polykit.settings import framework_version, token_verifier_options
 from polykit.stores import engine_check, sync_engine
 from polykit.telemetry import setup_tracing
 
 
 def create_app(
-    settings: InventorySettings | None = None, *, lifecycle: Lifecycle = LIFECYCLE
+    settings: InventorySettings | None = None,
+    *,
+    lifecycle: Lifecycle = LIFECYCLE,
+    verifier: TokenVerifier | None = None,
 ) -> Flask:
     settings = settings or InventorySettings.from_env()
     setup_tracing(settings)
@@ -34,6 +39,8 @@ def create_app(
     )
     # The engine connects lazily: the first readiness probe is its first connection.
     readiness = Readiness({"database": engine_check(sync_engine(settings))}, lifecycle)
+    if verifier is None:
+        verifier = TokenVerifier(**token_verifier_options(settings), client=make_client(metrics))
     # No static folder: every route is the API's, so every error is problem+json.
     app = Flask(__name__, static_folder=None)
     api = adapter.install(
@@ -41,6 +48,7 @@ def create_app(
         metrics=metrics,
         readiness=readiness,
         observer=RequestObserver(metrics, fault_delay_ms=settings.fault_delay_ms),
+        verifier=verifier,
     )
     api.add_resource(
         InfoResource,

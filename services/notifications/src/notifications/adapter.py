@@ -1,4 +1,5 @@
-"""Tornado glue for the kit: tracing, route templates, problem+json, and a drain on SIGTERM."""
+"""Tornado glue for the kit: tracing, route templates, problem+json, a drain on SIGTERM, and
+bearer tokens as a method decorator."""
 
 from __future__ import annotations
 
@@ -12,6 +13,7 @@ from typing import Any
 from tornado.httpserver import HTTPServer
 from tornado.web import HTTPError, RequestHandler
 
+from polykit.auth import TokenVerifier, require
 from polykit.errors import INTERNAL_DETAIL, InternalError, ProblemError, problem_from_status
 from polykit.health import LIFECYCLE, Lifecycle
 
@@ -81,6 +83,31 @@ def problems_as_http_errors(method: Callable[..., Any]) -> Callable[..., Any]:
             raise ProblemHTTPError(problem) from problem
 
     return wrapper
+
+
+Method = Callable[..., Any]
+
+
+def authenticated(*roles: str) -> Callable[[Method], Method]:
+    """For a handler's HTTP method: `@authenticated("service")`, the caller then being
+    `self.current_user`. Tornado's own `get_current_user` cannot await the JWKS fetch.
+
+    The handler finds the verifier among its collaborators (`self.deps.verifier`), where the
+    WebSocket handler finds it too.
+    """
+
+    def decorator(method: Method) -> Method:
+        @functools.wraps(method)
+        async def wrapper(handler: RequestHandler, *args: Any, **kwargs: Any) -> Any:
+            verifier: TokenVerifier = handler.deps.verifier  # type: ignore[attr-defined]
+            principal = await verifier.aauthenticate(handler.request.headers.get("Authorization"))
+            handler.current_user = require(principal, *roles)
+            result = method(handler, *args, **kwargs)
+            return await result if inspect.isawaitable(result) else result
+
+        return wrapper
+
+    return decorator
 
 
 def problem_for(status_code: int, error: BaseException | None) -> ProblemError:

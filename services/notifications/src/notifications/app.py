@@ -6,11 +6,13 @@ from tornado.web import Application, RequestHandler
 
 from notifications import adapter, handlers
 from notifications.settings import NotificationsSettings
+from polykit.auth import TokenVerifier
 from polykit.health import LIFECYCLE, Check, Lifecycle, Readiness
+from polykit.http import make_async_client
 from polykit.metrics import Metrics
 from polykit.observe import RequestObserver
 from polykit.openapi import INFO_OPERATIONS, spec_from_docstrings
-from polykit.settings import framework_version
+from polykit.settings import framework_version, token_verifier_options
 from polykit.stores import async_redis_check, async_redis_client
 from polykit.telemetry import setup_tracing
 
@@ -20,6 +22,7 @@ def create_app(
     *,
     lifecycle: Lifecycle = LIFECYCLE,
     inflight: adapter.InFlight | None = None,
+    verifier: TokenVerifier | None = None,
 ) -> Application:
     settings = settings or NotificationsSettings.from_env()
     setup_tracing(settings)
@@ -36,6 +39,10 @@ def create_app(
         checks["redis"] = async_redis_check(
             async_redis_client(settings.redis_url, name=settings.service_name)
         )
+    if verifier is None:
+        verifier = TokenVerifier(
+            **token_verifier_options(settings), async_client=make_async_client(metrics)
+        )
     deps = handlers.Collaborators(
         settings=settings,
         readiness=Readiness(checks, lifecycle),
@@ -47,6 +54,7 @@ def create_app(
             version=settings.service_version,
             paths={"/api/info": INFO_OPERATIONS},
         ),
+        verifier=verifier,
     )
     routes = [
         (r"/healthz", handlers.HealthHandler),

@@ -15,6 +15,7 @@ from tornado.web import HTTPError, RequestHandler
 
 from notifications import adapter
 from notifications.settings import NotificationsSettings
+from polykit.auth import Principal, TokenVerifier
 from polykit.errors import PROBLEM_CONTENT_TYPE, ProblemError
 from polykit.health import Readiness
 from polykit.info import service_info
@@ -35,6 +36,7 @@ class Collaborators:
     observer: RequestObserver
     inflight: adapter.InFlight
     openapi: dict[str, Any]
+    verifier: TokenVerifier
 
 
 class BaseHandler(RequestHandler):
@@ -55,6 +57,11 @@ class BaseHandler(RequestHandler):
         self._started: float | None = None
         self._request_span: trace.Span = trace.INVALID_SPAN
         deps.inflight.enter()
+
+    @property
+    def principal(self) -> Principal | None:
+        """The caller, once a method decorated with adapter.authenticated() runs."""
+        return self.current_user
 
     async def prepare(self) -> None:
         self._started = self.deps.observer.start(self.request.method)

@@ -1,4 +1,5 @@
-"""Django and DRF glue for the kit: tracing, request metrics, access logs, probes, problem+json."""
+"""Django and DRF glue for the kit: tracing, request metrics, access logs, probes, problem+json,
+and bearer tokens as DRF authentication and permission classes."""
 
 from __future__ import annotations
 
@@ -6,7 +7,7 @@ import math
 import time
 from collections.abc import Callable, Iterator
 from dataclasses import dataclass
-from typing import Any
+from typing import Any, ClassVar
 
 from django.core.exceptions import BadRequest as DjangoBadRequest
 from django.core.exceptions import ImproperlyConfigured, SuspiciousOperation
@@ -17,13 +18,18 @@ from django.http.multipartparser import MultiPartParserError
 from django.utils.decorators import method_decorator
 from django.views import View
 from django.views.decorators.csrf import csrf_exempt
+from drf_spectacular.extensions import OpenApiAuthenticationExtension
+from drf_spectacular.plumbing import build_bearer_security_scheme_object
 from opentelemetry import trace
 from opentelemetry.sdk.trace import TracerProvider
 from rest_framework import exceptions as drf
+from rest_framework.authentication import BaseAuthentication
+from rest_framework.permissions import BasePermission
+from rest_framework.request import Request
 from rest_framework.settings import api_settings
-from rest_framework.views import set_rollback
 
 from orders.config import OrdersSettings
+from polykit.auth import Principal, ServiceTokens, TokenVerifier, bearer_token, require
 from polykit.errors import (
     INTERNAL_DETAIL,
     PROBLEM_CONTENT_TYPE,
@@ -34,6 +40,7 @@ from polykit.errors import (
     MethodNotAllowed,
     NotFound,
     ProblemError,
+    Unauthorized,
     ValidationFailed,
     internal_error,
     problem_from_status,
@@ -51,6 +58,9 @@ class Kit:
     metrics: Metrics
     readiness: Readiness
     observer: RequestObserver
+    verifier: TokenVerifier
+    # This service's own token, for its calls to the other services.
+    service_tokens: ServiceTokens
 
 
 # Django builds middleware and views from dotted paths, not from arguments: they find the kit here.
@@ -147,6 +157,83 @@ class MetricsView(_PlainView):
         return HttpResponse(body, content_type=content_type)
 
 
+@dataclass(frozen=True)
+class TokenUser:
+    """`request.user` for a caller with a valid bearer token: there is no user row in orders,
+    only what the token says."""
+
+    principal: Principal
+    is_authenticated: ClassVar[bool] = True
+    is_anonymous: ClassVar[bool] = False
+
+    @property
+    def pk(self) -> str:
+        return self.principal.subject
+
+    def __str__(self) -> str:
+        return self.principal.subject
+
+
+class BearerAuthentication(BaseAuthentication):
+    """`request.user` becomes a TokenUser and `request.auth` the raw token (to forward it)."""
+
+    def authenticate(self, request: Request) -> tuple[TokenUser, str] | None:
+        try:
+            token = bearer_token(request.headers.get("Authorization"))
+            if token is None:
+                return None
+            principal = current().verifier.verify(token)
+        except Unauthorized as exc:
+            # DRF's own exception, so that DRF answers with authenticate_header() below.
+            raise drf.AuthenticationFailed(exc.detail) from None
+        return TokenUser(principal), token
+
+    def authenticate_header(self, request: Request) -> str:
+        # Without a header DRF turns every 401 into a 403.
+        return 'Bearer realm="polyshop"'
+
+
+class BearerScheme(OpenApiAuthenticationExtension):
+    """How drf-spectacular documents BearerAuthentication (it warns about classes it does not
+    know)."""
+
+    target_class = BearerAuthentication
+    name = "bearer"
+
+    def get_security_definition(self, auto_schema: Any) -> dict[str, str]:
+        return build_bearer_security_scheme_object("Authorization", "Bearer", "JWT")
+
+
+class HasRole(BasePermission):
+    """The caller's token carries one of `roles`. Subclass it per role; combine with DRF's
+    operators (`permission_classes = [IsStaff | IsService]`)."""
+
+    roles: ClassVar[tuple[str, ...]] = ()
+
+    def has_permission(self, request: Request, view: Any) -> bool:
+        principal = getattr(request.user, "principal", None)
+        if principal is None:
+            return False  # DRF answers NotAuthenticated (401): no token was given
+        try:
+            require(principal, *self.roles)
+        except Forbidden as exc:
+            self.message = exc.detail
+            return False
+        return True
+
+
+class IsCustomer(HasRole):
+    roles = ("customer",)
+
+
+class IsStaff(HasRole):
+    roles = ("staff",)
+
+
+class IsService(HasRole):
+    roles = ("service",)
+
+
 def problem_response(request: HttpRequest, problem: ProblemError) -> JsonResponse:
     """The one writer of application/problem+json, for DRF's errors and Django's own."""
     return JsonResponse(
@@ -159,6 +246,10 @@ def problem_response(request: HttpRequest, problem: ProblemError) -> JsonRespons
 
 def exception_handler(exc: Exception, context: dict[str, Any]) -> HttpResponse:
     """DRF's EXCEPTION_HANDLER: every exception a DRF view raises, the unexpected ones too."""
+    # Not at the top: DRF imports this module (for DEFAULT_AUTHENTICATION_CLASSES) while
+    # rest_framework.views is still half-imported.
+    from rest_framework.views import set_rollback
+
     request = context["request"]
     problem = problem_for(exc, request)
     if isinstance(exc, drf.MethodNotAllowed) and "view" in context:

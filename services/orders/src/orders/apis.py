@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from drf_spectacular.utils import extend_schema
+from rest_framework.permissions import AllowAny
 from rest_framework.request import Request
 from rest_framework.response import Response
 from rest_framework.views import APIView
@@ -13,6 +14,10 @@ from polykit.settings import framework_version
 
 
 class InfoApi(APIView):
+    # Public, and deaf to the Authorization header: a stale token must not hide it.
+    authentication_classes = ()
+    permission_classes = (AllowAny,)
+
     @extend_schema(
         summary="Which service this is, and whether it is ready",
         responses={200: ServiceInfo},

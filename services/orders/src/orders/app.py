@@ -10,10 +10,12 @@ from django.core.wsgi import get_wsgi_application
 
 from orders import adapter
 from orders.config import OrdersSettings
+from polykit.auth import ServiceTokens, TokenVerifier
 from polykit.health import LIFECYCLE, Check, Lifecycle, Readiness
+from polykit.http import make_client
 from polykit.metrics import Metrics
 from polykit.observe import RequestObserver
-from polykit.settings import framework_version
+from polykit.settings import framework_version, service_token_options, token_verifier_options
 from polykit.telemetry import setup_tracing
 
 FRAMEWORK = "django"
@@ -24,6 +26,8 @@ def create_app(
     *,
     lifecycle: Lifecycle = LIFECYCLE,
     checks: Mapping[str, Check] | None = None,
+    verifier: TokenVerifier | None = None,
+    service_tokens: ServiceTokens | None = None,
 ) -> WSGIHandler:
     """Django's own settings (database, secret key) come from orders.settings; `settings` feeds
     the kit and defaults to the very object orders.settings built."""
@@ -37,11 +41,19 @@ def create_app(
     )
     if checks is None:
         checks = {"database": adapter.database_check()}
+    # Both talk to users, lazily: nothing is fetched until a token arrives or a call goes out.
+    users = make_client(metrics)
+    if verifier is None:
+        verifier = TokenVerifier(**token_verifier_options(settings), client=users)
+    if service_tokens is None:
+        service_tokens = ServiceTokens(**service_token_options(settings), client=users)
     kit = adapter.Kit(
         settings=settings,
         metrics=metrics,
         readiness=Readiness(checks, lifecycle),
         observer=RequestObserver(metrics, fault_delay_ms=settings.fault_delay_ms),
+        verifier=verifier,
+        service_tokens=service_tokens,
     )
     adapter.install(kit, tracer_provider=provider)
     return get_wsgi_application()

@@ -79,9 +79,10 @@ REST_FRAMEWORK = {
     "DEFAULT_SCHEMA_CLASS": "drf_spectacular.openapi.AutoSchema",
     "DEFAULT_RENDERER_CLASSES": ["rest_framework.renderers.JSONRenderer"],
     "DEFAULT_PARSER_CLASSES": ["rest_framework.parsers.JSONParser"],
-    # Bearer JWTs from users arrive with the orders API; until then no route needs a caller.
-    "DEFAULT_AUTHENTICATION_CLASSES": [],
-    "DEFAULT_PERMISSION_CLASSES": ["rest_framework.permissions.AllowAny"],
+    # Every API needs a valid bearer token unless it says otherwise: public ones set
+    # `authentication_classes = ()` and `permission_classes = (AllowAny,)`.
+    "DEFAULT_AUTHENTICATION_CLASSES": ["orders.adapter.BearerAuthentication"],
+    "DEFAULT_PERMISSION_CLASSES": ["rest_framework.permissions.IsAuthenticated"],
 }
 
 SPECTACULAR_SETTINGS = {
@@ -89,4 +90,6 @@ SPECTACULAR_SETTINGS = {
     "VERSION": SERVICE_SETTINGS.service_version,
     "OAS_VERSION": "3.1.0",
     "SERVE_INCLUDE_SCHEMA": False,
+    # The document is public: a stale token must not hide it.
+    "SERVE_AUTHENTICATION": [],
 }

@@ -8,6 +8,7 @@ import pytest
 from django.test import Client, override_settings
 from django.urls import path
 from rest_framework import serializers
+from rest_framework.permissions import AllowAny
 from rest_framework.response import Response
 from rest_framework.views import APIView
 
@@ -22,7 +23,12 @@ def client():
     return Client()
 
 
-class Boom(APIView):
+class Public(APIView):
+    authentication_classes = ()
+    permission_classes = (AllowAny,)
+
+
+class Boom(Public):
     def get(self, request):
         raise ZeroDivisionError("secret detail")
 
@@ -32,7 +38,7 @@ class OrderIn(serializers.Serializer):
     quantity = serializers.IntegerField(min_value=1)
 
 
-class Echo(APIView):
+class Echo(Public):
     def post(self, request):
         body = OrderIn(data=request.data)
         body.is_valid(raise_exception=True)

@@ -38,4 +38,8 @@ def test_allowed_hosts_are_comma_separated(monkeypatch):
 
 def test_production_refuses_the_local_secret_key():
     with pytest.raises(SettingsError, match="SECRET_KEY"):
-        OrdersSettings.from_env(environment="production", database_url="postgresql://x@db/o")
+        OrdersSettings.from_env(
+            environment="production",
+            database_url="postgresql://x@db/o",
+            service_client_secret="from-a-secret",
+        )

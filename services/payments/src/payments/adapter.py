@@ -1,13 +1,16 @@
-"""Falcon glue for the kit: tracing, request metrics and access logs, probes, problem+json."""
+"""Falcon glue for the kit: tracing, request metrics and access logs, probes, problem+json, and
+bearer tokens as a hook."""
 
 from __future__ import annotations
 
 import json
 import time
+from collections.abc import Callable
 from typing import Any
 
 import falcon
 
+from polykit.auth import TokenVerifier, require
 from polykit.errors import (
     PROBLEM_CONTENT_TYPE,
     ProblemError,
@@ -19,7 +22,13 @@ from polykit.metrics import Metrics
 from polykit.observe import RequestObserver
 
 
-def build_app(*, metrics: Metrics, readiness: Readiness, observer: RequestObserver) -> falcon.App:
+def build_app(
+    *,
+    metrics: Metrics,
+    readiness: Readiness,
+    observer: RequestObserver,
+    verifier: TokenVerifier,
+) -> falcon.App:
     """A traced, observed falcon.App answering the probes; the caller adds its resources."""
     # Imported here, after setup_tracing() set the OTEL_* defaults it reads. The instrumentation
     # swaps falcon.App for a traced subclass, so it must run before the App is built. It takes
@@ -31,7 +40,7 @@ def build_app(*, metrics: Metrics, readiness: Readiness, observer: RequestObserv
     if not instrumentor.is_instrumented_by_opentelemetry:
         instrumentor.instrument()
 
-    app = falcon.App(middleware=[ObserverMiddleware(observer)])
+    app = falcon.App(middleware=[ObserverMiddleware(observer), Authentication(verifier)])
     # Falcon's defaults for HTTPError (its 404s, 405s and 400s) and for Exception are both
     # replaced, so every error leaves as the same problem+json.
     app.add_error_handler((Exception, falcon.HTTPError), handle_error)
@@ -69,11 +78,51 @@ class ObserverMiddleware:
         )
 
 
+class Authentication:
+    """Hands each request the verifier: Falcon's hooks see the request and the resource, never
+    the app. Only `require_roles` reads the token, so routes without it stay public."""
+
+    def __init__(self, verifier: TokenVerifier) -> None:
+        self.verifier = verifier
+
+    def process_request(self, req: falcon.Request, resp: falcon.Response) -> None:
+        req.context.verifier = self.verifier
+        req.context.principal = None
+
+
+Hook = Callable[[falcon.Request, falcon.Response, object, dict[str, Any]], None]
+
+
+def require_roles(*roles: str) -> Hook:
+    """A before-hook: `@falcon.before(require_roles("service"))` on a responder or a resource.
+    The caller's Principal is then `req.context.principal`."""
+
+    def hook(req: falcon.Request, resp: falcon.Response, resource: object, params: dict) -> None:
+        try:
+            principal = req.context.verifier.authenticate(req.auth)
+            req.context.principal = require(principal, *roles)
+        except ProblemError as problem:
+            raise ProblemHTTPError(problem) from None
+
+    return hook
+
+
+class ProblemHTTPError(falcon.HTTPError):
+    """A kit problem worn as Falcon's own error. The instrumentation records any exception that
+    is not a falcon.HTTPError as a 500 on the span, whatever the answer's status."""
+
+    def __init__(self, problem: ProblemError) -> None:
+        super().__init__(problem.status)
+        self.problem = problem
+
+
 def handle_error(
     req: falcon.Request, resp: falcon.Response, exc: Exception, params: dict[str, Any]
 ) -> None:
     if isinstance(exc, ProblemError):
         problem = exc
+    elif isinstance(exc, ProblemHTTPError):
+        problem = exc.problem
     elif isinstance(exc, falcon.HTTPError):
         problem = problem_from_status(exc.status_code, exc.description)
         # 405 carries Allow; 401 WWW-Authenticate.

@@ -67,9 +67,12 @@ def install(
 
 
 def _wants_html() -> bool:
+    """Pages answer errors as pages unless the client asks for JSON; /api answers problem+json."""
     if request.path.startswith("/api/") or request.path == "/openapi.json":
         return False
-    best = request.accept_mimetypes.best_match(["text/html", "application/json"])
+    best = request.accept_mimetypes.best_match(
+        ["text/html", "application/json"], default="text/html"
+    )
     return best == "text/html"
 
 

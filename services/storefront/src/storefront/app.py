@@ -2,7 +2,12 @@
 
 from __future__ import annotations
 
+from collections.abc import Mapping
+from typing import Any
+
 from flask import Flask
+from flask_wtf.csrf import CSRFProtect
+from prometheus_client import Counter
 
 from polykit.health import LIFECYCLE, Lifecycle, Readiness
 from polykit.http import make_client
@@ -11,7 +16,7 @@ from polykit.observe import RequestObserver
 from polykit.settings import framework_version
 from polykit.telemetry import setup_tracing
 from storefront import adapter, views
-from storefront.clients import ServiceDirectory
+from storefront.clients import CartClient, CatalogClient, ServiceDirectory, UsersClient
 from storefront.settings import StorefrontSettings
 
 FRAMEWORK = "flask"
@@ -21,7 +26,11 @@ def create_app(
     settings: StorefrontSettings | None = None,
     *,
     directory: ServiceDirectory | None = None,
+    users: UsersClient | None = None,
+    catalog: CatalogClient | None = None,
+    cart: CartClient | None = None,
     lifecycle: Lifecycle = LIFECYCLE,
+    config: Mapping[str, Any] | None = None,
 ) -> Flask:
     settings = settings or StorefrontSettings.from_env()
     setup_tracing(settings)
@@ -31,24 +40,46 @@ def create_app(
         framework_version=framework_version("flask"),
         version=settings.service_version,
     )
+    page_views = Counter(
+        "polyshop_page_views",
+        "Pages shown to shoppers, by page.",
+        ["page"],
+        registry=metrics.registry,
+    )
+    for page in views.PAGES.values():
+        page_views.labels(page)
     # The storefront keeps no store of its own: it is ready while it is not draining.
     readiness = Readiness({}, lifecycle)
     app = Flask(__name__)
     app.config.update(
         SECRET_KEY=settings.secret_key,
+        SESSION_COOKIE_NAME="polyshop_session",
         SESSION_COOKIE_HTTPONLY=True,
         SESSION_COOKIE_SAMESITE="Lax",
+        SESSION_COOKIE_SECURE=settings.secure_cookies,
+        # Forms are a few fields; anything bigger is refused with 413 before it is parsed.
+        MAX_CONTENT_LENGTH=64 * 1024,
+        # The CSRF token lives as long as the session rather than an hour: a product page left
+        # open over lunch still adds to the cart.
+        WTF_CSRF_TIME_LIMIT=None,
     )
+    app.config.update(config or {})
     adapter.install(
         app,
         metrics=metrics,
         readiness=readiness,
         observer=RequestObserver(metrics, fault_delay_ms=settings.fault_delay_ms),
     )
+    CSRFProtect(app)
+    urls = settings.service_urls()
     app.extensions["polyshop"] = views.Collaborators(
         settings=settings,
         readiness=readiness,
-        directory=directory or ServiceDirectory(make_client(metrics), settings.service_urls()),
+        directory=directory or ServiceDirectory(make_client(metrics), urls),
+        users=users or UsersClient(make_client(metrics, base_url=urls["users"])),
+        catalog=catalog or CatalogClient(make_client(metrics, base_url=urls["catalog"])),
+        cart=cart or CartClient(make_client(metrics, base_url=urls["cart"])),
+        page_views=page_views,
     )
     app.register_blueprint(views.bp)
     return app

@@ -1,15 +1,20 @@
 from __future__ import annotations
 
-from typing import ClassVar
+from typing import ClassVar, Self
+
+from pydantic import model_validator
 
 from polykit.settings import ServiceSettings, local_url
+
+LOCAL_SECRET_KEY = "local-only-storefront-secret"  # noqa: S105 (a documented local default)
 
 
 class StorefrontSettings(ServiceSettings):
     service_name: ClassVar[str] = "storefront"
 
-    # Signs the session cookie. The default is for local runs only; Kubernetes passes a Secret.
-    secret_key: str = "local-only-storefront-secret"  # noqa: S105 (a documented local default)
+    # Signs the session cookie, which holds the shopper's access token: Kubernetes passes a Secret,
+    # and production refuses the local default.
+    secret_key: str = LOCAL_SECRET_KEY
     catalog_url: str = local_url("catalog")
     cart_url: str = local_url("cart")
     orders_url: str = local_url("orders")
@@ -17,6 +22,20 @@ class StorefrontSettings(ServiceSettings):
     notifications_url: str = local_url("notifications")
     users_url: str = local_url("users")
     inventory_url: str = local_url("inventory")
+    # Products per page of the home grid: three rows of the widest layout.
+    page_size: int = 12
+
+    @model_validator(mode="after")
+    def _check_storefront(self) -> Self:
+        if self.environment == "production" and self.secret_key == LOCAL_SECRET_KEY:
+            raise ValueError("SECRET_KEY must be set when ENVIRONMENT=production")
+        if not 1 <= self.page_size <= 100:
+            raise ValueError("PAGE_SIZE must be between 1 and 100")
+        return self
+
+    @property
+    def secure_cookies(self) -> bool:
+        return self.environment == "production"
 
     def service_urls(self) -> dict[str, str]:
         """The services behind the store, in design.md's order."""

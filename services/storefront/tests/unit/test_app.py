@@ -1,47 +1,8 @@
-"""The storefront's app through Flask's test client, with a fake service directory."""
+"""The operator's side: probes, /api/info, /status, errors as problem+json, metrics."""
 
 from __future__ import annotations
 
-import pytest
-
 from polykit.health import Lifecycle
-from storefront.app import create_app
-from storefront.clients import InfoResult
-from storefront.settings import StorefrontSettings
-
-
-class FakeDirectory:
-    def __init__(self, results: list[InfoResult]) -> None:
-        self.results = results
-
-    def info_all(self) -> list[InfoResult]:
-        return self.results
-
-
-def _info(name: str, ready: bool = True) -> dict[str, object]:
-    return {
-        "name": name,
-        "framework": "x",
-        "framework_version": "1",
-        "version": "2",
-        "ready": ready,
-    }
-
-
-@pytest.fixture
-def settings(tmp_path):
-    return StorefrontSettings.from_env(data_dir=tmp_path)
-
-
-@pytest.fixture
-def client(settings):
-    directory = FakeDirectory(
-        [
-            InfoResult("catalog", _info("catalog"), 3.2),
-            InfoResult("cart", None, 1000.0, "ConnectTimeout: timed out"),
-        ]
-    )
-    return create_app(settings, directory=directory).test_client()
 
 
 def test_probes_answer(client):
@@ -51,9 +12,9 @@ def test_probes_answer(client):
     assert ready.json["status"] == "ready"
 
 
-def test_readiness_turns_503_when_draining(settings):
+def test_readiness_turns_503_when_draining(make_app):
     lifecycle = Lifecycle()
-    app = create_app(settings, directory=FakeDirectory([]), lifecycle=lifecycle)
+    app = make_app(lifecycle=lifecycle)
     lifecycle.begin_drain()
     response = app.test_client().get("/readyz")
     assert response.status_code == 503
@@ -90,10 +51,16 @@ def test_unknown_api_route_is_problem_json(client):
     assert response.json["instance"] == "/api/nope"
 
 
-def test_unknown_page_is_a_friendly_html_page(client):
-    response = client.get("/nope", headers={"Accept": "text/html"})
+def test_unknown_page_is_a_friendly_html_page_even_without_accept(client):
+    response = client.get("/nope")
     assert response.status_code == 404
-    assert "could not find that page" in response.get_data(as_text=True)
+    assert response.mimetype == "text/html"
+    assert "We could not find that" in response.get_data(as_text=True)
+
+
+def test_a_client_asking_for_json_gets_a_problem_for_a_page(client):
+    response = client.get("/nope", headers={"Accept": "application/json"})
+    assert response.content_type == "application/problem+json"
 
 
 def test_wrong_method_is_405_with_allow(client):
@@ -103,23 +70,45 @@ def test_wrong_method_is_405_with_allow(client):
     assert "GET" in response.headers["Allow"]
 
 
-def test_unhandled_error_is_a_500_problem_without_traceback(settings):
-    app = create_app(settings, directory=FakeDirectory([]))
+def test_unhandled_error_is_a_500_problem_without_traceback(app):
     app.add_url_rule("/api/boom", "boom", lambda: 1 / 0)
+    app.add_url_rule("/boom", "page_boom", lambda: 1 / 0)
     response = app.test_client().get("/api/boom")
     assert response.status_code == 500
     assert response.content_type == "application/problem+json"
     assert "ZeroDivisionError" not in response.get_data(as_text=True)
+    page = app.test_client().get("/boom")
+    assert page.status_code == 500
+    assert "Something went wrong" in page.get_data(as_text=True)
+    assert "ZeroDivisionError" not in page.get_data(as_text=True)
+
+
+def test_oversized_form_is_refused_with_413(client):
+    response = client.post("/login", data={"email": "x" * 100_000, "password": "p"})
+    assert response.status_code == 413
 
 
 def test_metrics_use_route_templates(client):
     client.get("/api/info")
     client.get("/api/no/such/thing")
+    client.get("/products/KIT-001")
     text = client.get("/metrics").get_data(as_text=True)
     assert 'http_route="/api/info"' in text
+    assert 'http_route="/products/<sku>"' in text or 'http_route="/products/{sku}"' in text
     assert 'http_route="<unmatched>"' in text
     assert "/api/no/such/thing" not in text
     assert 'polyshop_service_info{framework="flask"' in text
+
+
+def test_page_views_are_counted_by_page_name(client):
+    client.get("/")
+    client.get("/products/KIT-001")
+    client.get("/products/KIT-002")
+    client.get("/products/NOPE")
+    text = client.get("/metrics").get_data(as_text=True)
+    assert 'polyshop_page_views_total{page="home"} 1.0' in text
+    assert 'polyshop_page_views_total{page="product"} 2.0' in text
+    assert 'polyshop_page_views_total{page="cart"} 0.0' in text
 
 
 def test_openmetrics_scrape_carries_trace_exemplars(client):

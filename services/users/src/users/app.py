@@ -1,25 +1,47 @@
-"""The users app factory."""
+"""The users app factory, and the migrate-and-seed step it (or `python -m users migrate`) runs."""
 
 from __future__ import annotations
 
-from importlib import resources
+import json
+import logging
+import threading
+from collections.abc import Callable
+from datetime import UTC, datetime
+from pathlib import Path
 from typing import Any
 
 import sqlalchemy as sa
 import yaml
+from argon2 import PasswordHasher
+from prometheus_client import Counter
 from pyramid.config import Configurator
 from pyramid.router import Router
 
+from polykit.errors import PROBLEM_CONTENT_TYPE
 from polykit.health import LIFECYCLE, Lifecycle, Readiness
 from polykit.metrics import Metrics
+from polykit.migrations import migrate
 from polykit.observe import RequestObserver
 from polykit.settings import framework_version
 from polykit.stores import engine_check, sync_engine
 from polykit.telemetry import setup_tracing
-from users import adapter
+from users import adapter, services
+from users.repository import LoginFailureRepository, UserRepository, session_factory
+from users.services import Clock, LoginThrottle, Passwords
 from users.settings import UsersSettings
+from users.signing import TokenIssuer, load_signing_key, own_verifier
 
 FRAMEWORK = "pyramid"
+OPENAPI_PATH = Path(__file__).with_name("openapi.yaml")
+LOGIN_OUTCOMES = ("success", "bad_credentials", "locked_out")
+
+log = logging.getLogger("polyshop.users")
+# Alembic runs migrations through module-level proxies: one migration at a time per process.
+_MIGRATING = threading.Lock()
+
+
+def utc_now() -> datetime:
+    return datetime.now(UTC)
 
 
 def create_app(
@@ -27,6 +49,8 @@ def create_app(
     *,
     lifecycle: Lifecycle = LIFECYCLE,
     engine: sa.Engine | None = None,
+    hasher: PasswordHasher | None = None,
+    clock: Clock = utc_now,
 ) -> Router:
     settings = settings or UsersSettings.from_env()
     setup_tracing(settings)
@@ -37,25 +61,130 @@ def create_app(
         framework_version=framework_version("pyramid"),
         version=settings.service_version,
     )
+    logins = Counter(
+        "polyshop_logins_total",
+        "Password logins, by outcome.",
+        ["outcome"],
+        registry=metrics.registry,
+    )
+    for outcome in LOGIN_OUTCOMES:
+        logins.labels(outcome=outcome)  # every outcome is scraped, at 0 until it happens
     engine = engine or sync_engine(settings)
+    sessions = session_factory(engine)
+    users = UserRepository(sessions)
+    passwords = Passwords(hasher)
+    issuer = TokenIssuer(
+        load_signing_key(settings),
+        issuer=settings.jwt_issuer,
+        audience=settings.jwt_audience,
+        clock=clock,
+    )
+    checks: dict[str, Callable[[], None]] = {"database": engine_check(engine)}
+    if settings.migrate_on_start:
+        preparation = Preparation(
+            lambda: prepare_database(settings, users=users, passwords=passwords, clock=clock),
+            lifecycle,
+        )
+        preparation.start()
+        checks["schema"] = preparation.check
     collaborators = adapter.Collaborators(
         settings=settings,
         metrics=metrics,
-        readiness=Readiness({"database": engine_check(engine)}, lifecycle),
+        readiness=Readiness(checks, lifecycle),
         observer=RequestObserver(metrics, fault_delay_ms=settings.fault_delay_ms),
         openapi=load_openapi(settings),
+        clock=clock,
+        users=users,
+        passwords=passwords,
+        throttle=LoginThrottle(LoginFailureRepository(sessions), clock),
+        issuer=issuer,
+        verifier=own_verifier(issuer, settings),
+        clients=settings.service_credentials(),
+        logins=logins,
     )
     # Made after instrument(): OpenTelemetry's tween joins configurators built from then on.
     with Configurator() as config:
+        config.include("pyramid_openapi3")
+        # openapi-core reads only application/json; errors are checked against the spec too.
+        config.pyramid_openapi3_add_deserializer(PROBLEM_CONTENT_TYPE, json.loads)
+        config.pyramid_openapi3_spec(str(OPENAPI_PATH), route="/openapi.yaml")
         adapter.install(config, collaborators)
         config.add_route("api_info", "/api/info")
         config.add_route("openapi", "/openapi.json")
+        config.add_route("users", "/api/users")
+        config.add_route("users_me", "/api/users/me")
+        config.add_route("tokens", "/api/tokens")
+        config.add_route("jwks", "/.well-known/jwks.json")
         config.scan("users.views")
     return config.make_wsgi_app()
 
 
 def load_openapi(settings: UsersSettings) -> dict[str, Any]:
     """The spec-first document, read once; its version is the running service's."""
-    document = yaml.safe_load(resources.files("users").joinpath("openapi.yaml").read_text())
+    document = yaml.safe_load(OPENAPI_PATH.read_text())
     document["info"]["version"] = settings.service_version
     return document
+
+
+def prepare_database(
+    settings: UsersSettings,
+    *,
+    users: UserRepository | None = None,
+    passwords: Passwords | None = None,
+    clock: Clock = utc_now,
+) -> None:
+    """Tables up to date, then the staff account; both safe to repeat."""
+    with _MIGRATING:
+        migrate(settings, "users")
+    engine = None
+    if users is None:
+        engine = sync_engine(settings)
+        users = UserRepository(session_factory(engine))
+    try:
+        services.staff_seed(
+            users=users,
+            passwords=passwords or Passwords(),
+            clock=clock,
+            email=settings.staff_email,
+            password=settings.staff_password.get_secret_value(),
+        )
+    finally:
+        if engine is not None:
+            engine.dispose()
+
+
+class Preparation:
+    """Runs prepare_database as the worker starts. A database that is not up yet is retried in
+    the background, with readiness at 503 meanwhile, rather than crashing the worker: services
+    start in any order. Any other failure (a broken migration) does crash it, loudly."""
+
+    RETRY_SECONDS = 2.0
+
+    def __init__(self, prepare: Callable[[], None], lifecycle: Lifecycle) -> None:
+        self.prepare = prepare
+        self.lifecycle = lifecycle
+        self.done = threading.Event()
+
+    def start(self) -> None:
+        if not self._attempt():
+            threading.Thread(target=self._retry, name="users-prepare", daemon=True).start()
+
+    def _attempt(self) -> bool:
+        try:
+            self.prepare()
+        except sa.exc.OperationalError as exc:
+            log.warning("database not reachable yet, will retry: %s", type(exc.orig).__name__)
+            return False
+        self.done.set()
+        return True
+
+    def _retry(self) -> None:
+        try:
+            while not self.done.wait(self.RETRY_SECONDS) and not self.lifecycle.draining:
+                self._attempt()
+        except Exception:
+            log.exception("preparing the database failed; the service stays not ready")
+
+    def check(self) -> None:
+        if not self.done.is_set():
+            raise RuntimeError("migrations and seed data are not in place yet")

@@ -1,4 +1,5 @@
-"""The users API; openapi.yaml describes it first."""
+"""The users API; openapi.yaml describes it first, and pyramid_openapi3 (`openapi=True`) has
+checked each request against it before these run."""
 
 from __future__ import annotations
 
@@ -9,9 +10,10 @@ from pyramid.view import view_config
 
 from polykit.info import service_info
 from polykit.settings import framework_version
+from users import schemas, services
 
 
-@view_config(route_name="api_info", request_method="GET", renderer="json")
+@view_config(route_name="api_info", request_method="GET", renderer="json", openapi=True)
 def api_info(request: Request) -> dict[str, Any]:
     deps = request.deps
     ready, _ = deps.readiness.check()
@@ -26,3 +28,71 @@ def api_info(request: Request) -> dict[str, Any]:
 @view_config(route_name="openapi", request_method="GET", renderer="json")
 def openapi(request: Request) -> dict[str, Any]:
     return request.deps.openapi
+
+
+@view_config(route_name="users", request_method="POST", renderer="json", openapi=True)
+def user_register(request: Request) -> schemas.UserOut:
+    body, deps = request.openapi_validated.body, request.deps
+    user = services.user_register(
+        users=deps.users,
+        passwords=deps.passwords,
+        clock=deps.clock,
+        email=body["email"],
+        password=body["password"],
+        name=body["name"],
+    )
+    request.response.status_int = 201
+    return schemas.user_out(user)
+
+
+@view_config(
+    route_name="users_me",
+    request_method="GET",
+    renderer="json",
+    openapi=True,
+    permission="customer",
+)
+def user_me(request: Request) -> schemas.UserOut:
+    user = services.user_get(users=request.deps.users, subject=request.identity.subject)
+    return schemas.user_out(user)
+
+
+@view_config(route_name="tokens", request_method="POST", renderer="json", openapi=True)
+def token_issue(request: Request) -> schemas.TokenOut:
+    body, deps = request.openapi_validated.body, request.deps
+    if body.get("grant_type") == "client_credentials":
+        token = services.token_for_client(
+            clients=deps.clients,
+            issuer=deps.issuer,
+            client_id=body["client_id"],
+            client_secret=body["client_secret"],
+        )
+    else:
+        token = services.token_for_password(
+            users=deps.users,
+            passwords=deps.passwords,
+            throttle=deps.throttle,
+            issuer=deps.issuer,
+            logins=deps.logins,
+            email=body["email"],
+            password=body["password"],
+            address=client_address(request),
+        )
+    request.response.cache_control = "no-store"  # RFC 6749 §5.1: tokens are not cached
+    return schemas.token_out(token)
+
+
+def client_address(request: Request) -> str:
+    """The peer that connected (WSGI REMOTE_ADDR), for counting failed logins per address.
+    Behind a proxy or an ingress that is the proxy, so every client would share one counter:
+    there, wrap the app in a middleware that trusts exactly the known proxy hops (werkzeug's
+    ProxyFix with x_for=1, say). X-Forwarded-For is not read by default because any client can
+    send it, and a made-up address on every try would slip past the per-address limit."""
+    return (request.remote_addr or "unknown")[:64]
+
+
+@view_config(route_name="jwks", request_method="GET", renderer="json", openapi=True)
+def jwks(request: Request) -> dict[str, Any]:
+    # Services cache the keys; five minutes bounds how long a rotated-in key goes unseen.
+    request.response.cache_control = "public, max-age=300"
+    return request.deps.issuer.jwks()

@@ -2,9 +2,9 @@
 
 from __future__ import annotations
 
-import pytest
 import webtest
 from pyramid.httpexceptions import HTTPFound
+from users_testing import FAST_HASHER
 
 from polykit.health import Lifecycle
 from polykit.openapi import component_schemas
@@ -12,26 +12,16 @@ from users.app import create_app
 from users.settings import UsersSettings
 
 
-@pytest.fixture
-def settings(tmp_path):
-    return UsersSettings.from_env(data_dir=tmp_path)
-
-
-@pytest.fixture
-def app(settings):
-    return webtest.TestApp(create_app(settings, lifecycle=Lifecycle()))
-
-
 def test_probes_answer(app):
     assert app.get("/healthz").json == {"status": "ok"}
     ready = app.get("/readyz")
     assert ready.status_code == 200
-    assert ready.json == {"status": "ready", "checks": {"database": "ok"}}
+    assert ready.json == {"status": "ready", "checks": {"database": "ok", "schema": "ok"}}
 
 
 def test_readiness_turns_503_when_draining(settings):
     lifecycle = Lifecycle()
-    app = webtest.TestApp(create_app(settings, lifecycle=lifecycle))
+    app = webtest.TestApp(create_app(settings, lifecycle=lifecycle, hasher=FAST_HASHER))
     lifecycle.begin_drain()
     response = app.get("/readyz", status=503)
     assert response.json["status"] == "draining"
@@ -41,11 +31,14 @@ def test_readiness_turns_503_when_the_database_is_unreachable(tmp_path):
     settings = UsersSettings.from_env(
         data_dir=tmp_path, database_url="postgresql://x@127.0.0.1:1/x"
     )
-    app = webtest.TestApp(create_app(settings, lifecycle=Lifecycle()))
+    lifecycle = Lifecycle()
+    app = webtest.TestApp(create_app(settings, lifecycle=lifecycle, hasher=FAST_HASHER))
     response = app.get("/readyz", status=503)
     assert response.json["status"] == "not ready"
     assert "OperationalError" in response.json["checks"]["database"]
+    assert response.json["checks"]["schema"] != "ok"  # the migrations wait for the database
     assert app.get("/api/info").json["ready"] is False
+    lifecycle.begin_drain()  # stops the retries
 
 
 def test_info_names_the_framework(app):
@@ -74,7 +67,7 @@ def test_head_is_served_by_the_get_view(app):
 
 
 def test_unhandled_error_is_a_500_problem_without_the_exception(settings, caplog):
-    router = create_app(settings, lifecycle=Lifecycle())
+    router = create_app(settings, lifecycle=Lifecycle(), hasher=FAST_HASHER)
     response = webtest.TestApp(_with_route(router, "/api/boom", _boom)).get("/api/boom", status=500)
     assert response.content_type == "application/problem+json"
     assert "ZeroDivisionError" not in response.text
@@ -84,7 +77,7 @@ def test_unhandled_error_is_a_500_problem_without_the_exception(settings, caplog
 
 
 def test_a_raised_redirect_stays_a_redirect(settings):
-    router = create_app(settings, lifecycle=Lifecycle())
+    router = create_app(settings, lifecycle=Lifecycle(), hasher=FAST_HASHER)
     app = webtest.TestApp(_with_route(router, "/api/moved", _moved))
     assert app.get("/api/moved", status=302).headers["Location"].endswith("/api/info")
 
@@ -146,3 +139,15 @@ def _with_route(router, pattern, view):
     config.add_route(pattern, pattern)
     config.add_view(view, route_name=pattern)
     return config.make_wsgi_app()
+
+
+def test_openapi_documents_every_api_route(app):
+    documented = set(app.get("/openapi.json").json["paths"])
+    routes = {route.pattern for route in app.app.routes_mapper.get_routes()}
+    served = {r for r in routes if r.startswith(("/api/", "/.well-known/"))}
+    assert served == documented
+
+
+def test_head_on_a_validated_route_answers_like_get(app):
+    response = app.head("/.well-known/jwks.json", status=200)
+    assert response.body == b""
