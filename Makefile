@@ -81,12 +81,12 @@ test-integration: install ## integration tests: each service's store on the mach
 
 .PHONY: test-e2e
 test-e2e: install ## end-to-end tests; starts the store itself unless STOREFRONT_URL is set
-	$(RUN) pytest tests/e2e
+	$(RUN) pytest tests/e2e --ignore=tests/e2e/browser
 
 .PHONY: test-e2e-stores
 test-e2e-stores: install ## the end-to-end tests again, on PostgreSQL and Redis (E2E_POSTGRES_URL, E2E_REDIS_URL)
 	@if $(call STORES_UP,$(E2E_POSTGRES_URL),$(E2E_REDIS_URL)); then \
-	  E2E_POSTGRES_URL=$(E2E_POSTGRES_URL) E2E_REDIS_URL=$(E2E_REDIS_URL) $(RUN) pytest tests/e2e; \
+	  E2E_POSTGRES_URL=$(E2E_POSTGRES_URL) E2E_REDIS_URL=$(E2E_REDIS_URL) $(RUN) pytest tests/e2e --ignore=tests/e2e/browser; \
 	elif [ "$${CI:-}" = "true" ]; then \
 	  echo "test-e2e-stores: PostgreSQL at $(E2E_POSTGRES_URL) or Redis at $(E2E_REDIS_URL) is not answering"; exit 1; \
 	else \
@@ -101,12 +101,16 @@ test-browser: install ## the browser journey: Playwright driving Chromium agains
 	  apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq chromium >/dev/null; \
 	fi
 	@if [ -x "$${CHROMIUM:-/usr/bin/chromium}" ]; then \
-	  CHROMIUM=$${CHROMIUM:-/usr/bin/chromium} $(RUN) pytest tests/browser; \
+	  CHROMIUM=$${CHROMIUM:-/usr/bin/chromium} $(RUN) pytest tests/e2e/browser; \
 	elif [ "$${CI:-}" = "true" ]; then \
 	  echo "test-browser: no Chromium at $${CHROMIUM:-/usr/bin/chromium}"; exit 1; \
 	else \
 	  echo "SKIPPED test-browser: no Chromium. Install it (Debian: apt-get install chromium) or set CHROMIUM=/path/to/chrome."; \
 	fi
+
+.PHONY: screenshots
+screenshots: install ## retake the README's screenshots (the browser test, writing into docs/screenshots)
+	SCREENSHOT_DIR=$(CURDIR)/docs/screenshots CHROMIUM=$${CHROMIUM:-/usr/bin/chromium} $(RUN) pytest tests/e2e/browser
 
 .PHONY: footprint
 footprint: install ## benchmark: time from start to all-ready, and memory (RSS) per service

@@ -8,12 +8,14 @@ from typing import Any
 from flask import Flask
 from flask_wtf.csrf import CSRFProtect
 from prometheus_client import Counter
+from werkzeug.middleware.proxy_fix import ProxyFix
 
+from polykit.auth import ServiceTokens
 from polykit.health import LIFECYCLE, Lifecycle, Readiness
 from polykit.http import make_client
 from polykit.metrics import Metrics
 from polykit.observe import RequestObserver
-from polykit.settings import framework_version
+from polykit.settings import framework_version, service_token_options
 from polykit.telemetry import setup_tracing
 from storefront import adapter, views
 from storefront.clients import CartClient, CatalogClient, ServiceDirectory, UsersClient
@@ -76,10 +78,18 @@ def create_app(
         settings=settings,
         readiness=readiness,
         directory=directory or ServiceDirectory(make_client(metrics), urls),
-        users=users or UsersClient(make_client(metrics, base_url=urls["users"])),
+        users=users
+        or UsersClient(
+            make_client(metrics, base_url=urls["users"]),
+            ServiceTokens(**service_token_options(settings), client=make_client(metrics)),
+        ),
         catalog=catalog or CatalogClient(make_client(metrics, base_url=urls["catalog"])),
         cart=cart or CartClient(make_client(metrics, base_url=urls["cart"])),
         page_views=page_views,
     )
     app.register_blueprint(views.bp)
+    if settings.proxy_hops:
+        app.wsgi_app = ProxyFix(
+            app.wsgi_app, x_for=settings.proxy_hops, x_proto=settings.proxy_hops
+        )
     return app

@@ -185,15 +185,19 @@ class Shopper:
     name: str
 
 
-def account_login(*, users: UsersClient, email: str, password: str) -> Shopper:
-    grant = users.token(email=email, password=password)
+def account_login(
+    *, users: UsersClient, email: str, password: str, address: str | None = None
+) -> Shopper:
+    grant = users.token(email=email, password=password, address=address)
     account = users.me(token=grant.access_token)
     return Shopper(grant.access_token, account.id, account.name)
 
 
-def account_register(*, users: UsersClient, email: str, password: str, name: str) -> Shopper:
+def account_register(
+    *, users: UsersClient, email: str, password: str, name: str, address: str | None = None
+) -> Shopper:
     account = users.register(email=email, password=password, name=name)
-    grant = users.token(email=email, password=password)
+    grant = users.token(email=email, password=password, address=address)
     return Shopper(grant.access_token, account.id, account.name)
 
 

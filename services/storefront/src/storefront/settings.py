@@ -20,10 +20,12 @@ class StorefrontSettings(ServiceSettings):
     orders_url: str = local_url("orders")
     payments_url: str = local_url("payments")
     notifications_url: str = local_url("notifications")
-    users_url: str = local_url("users")
     inventory_url: str = local_url("inventory")
     # Products per page of the home grid: three rows of the widest layout.
     page_size: int = 12
+    # How many proxies (an ingress, a load balancer) stand before the storefront and append to
+    # X-Forwarded-For: their entries name the shopper's address. 0 locally, where nothing does.
+    proxy_hops: int = 0
 
     @model_validator(mode="after")
     def _check_storefront(self) -> Self:

@@ -296,7 +296,10 @@ def login():
         return _render_form("login.html", form, 422 if form.is_submitted() else 200)
     try:
         shopper = services.account_login(
-            users=_deps().users, email=form.email.data, password=form.password.data
+            users=_deps().users,
+            email=form.email.data,
+            password=form.password.data,
+            address=request.remote_addr,
         )
     except Unauthorized:
         form.form_errors.append("That email and password do not match an account.")
@@ -329,6 +332,7 @@ def register():
             email=form.email.data,
             password=form.password.data,
             name=form.name.data.strip(),
+            address=request.remote_addr,
         )
     except Conflict:
         form.email.errors.append("An account with this email already exists. Log in instead?")

@@ -149,7 +149,7 @@ class FakeUsers:
             raise Conflict("That email is taken.")
         return self.add(email, password, name)
 
-    def token(self, *, email: str, password: str) -> TokenGrant:
+    def token(self, *, email: str, password: str, address: str | None = None) -> TokenGrant:
         self._answer()
         if self.retry_after:
             raise TooManyRequests("Slow down.", retry_after=self.retry_after)

@@ -8,6 +8,7 @@ from typing import Any
 from pyramid.request import Request
 from pyramid.view import view_config
 
+from polykit.errors import ProblemError
 from polykit.info import service_info
 from polykit.settings import framework_version
 from users import schemas, services
@@ -83,12 +84,25 @@ def token_issue(request: Request) -> schemas.TokenOut:
 
 
 def client_address(request: Request) -> str:
-    """The peer that connected (WSGI REMOTE_ADDR), for counting failed logins per address.
-    Behind a proxy or an ingress that is the proxy, so every client would share one counter:
-    there, wrap the app in a middleware that trusts exactly the known proxy hops (werkzeug's
-    ProxyFix with x_for=1, say). X-Forwarded-For is not read by default because any client can
-    send it, and a made-up address on every try would slip past the per-address limit."""
+    """The address failed logins are counted against.
+
+    Shoppers log in through the storefront, so the peer that connects is the storefront for
+    all of them: one shared counter that anyone could exhaust. The storefront therefore vouches
+    for the shopper's address in X-Forwarded-For, with its service token. From anyone else the
+    header is ignored — any client can send it, and a made-up address on every try would slip
+    past the per-address limit — and the peer's own address counts."""
+    forwarded = request.headers.get("X-Forwarded-For")
+    if forwarded and _is_service(request):
+        return forwarded.split(",")[-1].strip()[:64] or "unknown"
     return (request.remote_addr or "unknown")[:64]
+
+
+def _is_service(request: Request) -> bool:
+    try:
+        identity = request.identity
+    except ProblemError:  # a bad token here vouches for nothing; the login itself needs none
+        return False
+    return identity is not None and identity.is_service
 
 
 @view_config(route_name="jwks", request_method="GET", renderer="json", openapi=True)

@@ -107,6 +107,35 @@ def test_twenty_failures_from_one_address_lock_that_address_out(app):
     login(app, extra_environ={"REMOTE_ADDR": "198.51.100.7"}, status=200)
 
 
+def test_the_storefront_vouches_for_each_shoppers_address(app):
+    """Every shopper reaches users through the storefront: its service token makes users trust
+    the address it forwards, so one shopper's failures do not lock out the others."""
+    register(app, status=201)
+    storefront = app.post_json("/api/tokens", client_credentials("storefront"), status=200)
+    vouched = {"Authorization": f"Bearer {storefront.json['access_token']}"}
+    for n in range(20):
+        login(
+            app,
+            email=f"guess{n}@example.com",
+            headers=vouched | {"X-Forwarded-For": "203.0.113.9"},
+            status=401,
+        )
+    login(app, headers=vouched | {"X-Forwarded-For": "203.0.113.9"}, status=429)
+    login(app, headers=vouched | {"X-Forwarded-For": "198.51.100.7"}, status=200)
+
+
+def test_a_forwarded_address_without_a_service_token_is_ignored(app):
+    register(app, status=201)
+    for n in range(20):
+        login(
+            app,
+            email=f"guess{n}@example.com",
+            headers={"X-Forwarded-For": f"192.0.2.{n}"},  # made up anew on every try
+            status=401,
+        )
+    login(app, headers={"X-Forwarded-For": "192.0.2.200"}, status=429)
+
+
 def test_logins_are_counted_by_outcome(app):
     register(app, status=201)
     login(app, status=200)
