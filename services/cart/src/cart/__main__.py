@@ -1,18 +1,29 @@
-"""`python -m cart`: Sanic's own server, one process, turning readiness off first on SIGTERM."""
+"""`python -m cart`: Sanic's own server, one process, turning readiness off first on SIGTERM.
+`python -m cart migrate` brings the tables up to date and exits (a Kubernetes Job runs it)."""
 
 from __future__ import annotations
+
+import sys
 
 from sanic import Sanic
 
 from cart.app import create_app
+from cart.repository import migrate_store
 from cart.settings import CartSettings
 from polykit.health import LIFECYCLE
 from polykit.logs import configure_logging
 
 
-def main() -> None:
+def main(argv: list[str] | None = None) -> None:
+    args = sys.argv[1:] if argv is None else argv
+    if args not in ([], ["migrate"]):
+        raise SystemExit("usage: python -m cart [migrate]")
     settings = CartSettings.from_env()
     configure_logging(settings.service_name, settings.log_level)
+    if args == ["migrate"] or settings.migrate_on_start:
+        migrate_store(settings)
+    if args == ["migrate"]:
+        return
     app = create_app(settings)
 
     async def drain(_: Sanic) -> None:

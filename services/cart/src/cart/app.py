@@ -2,26 +2,35 @@
 
 from __future__ import annotations
 
-from collections.abc import Awaitable, Callable
-
+import httpx
+from prometheus_client import Counter
 from sanic import Sanic
 from sanic_ext import Extend
 
 from cart import adapter, blueprints
+from cart.clients import Catalog, CatalogClient
+from cart.repository import CartStore, OpenedStore, open_store
 from cart.settings import CartSettings
-from polykit.health import LIFECYCLE, Check, Lifecycle, Readiness
+from polykit.auth import TokenVerifier
+from polykit.health import LIFECYCLE, Lifecycle, Readiness
+from polykit.http import make_async_client
 from polykit.metrics import Metrics
 from polykit.observe import RequestObserver
-from polykit.stores import (
-    async_engine,
-    async_engine_check,
-    async_redis_check,
-    async_redis_client,
-)
+from polykit.settings import token_verifier_options
 from polykit.telemetry import setup_tracing
 
+OPERATIONS = ("add", "update", "remove", "clear")
 
-def create_app(settings: CartSettings | None = None, *, lifecycle: Lifecycle = LIFECYCLE) -> Sanic:
+
+def create_app(
+    settings: CartSettings | None = None,
+    *,
+    store: CartStore | None = None,
+    catalog: Catalog | None = None,
+    verifier: TokenVerifier | None = None,
+    lifecycle: Lifecycle = LIFECYCLE,
+) -> Sanic:
+    """The app; `store`, `catalog` and `verifier` default to the real ones the settings name."""
     settings = settings or CartSettings.from_env()
     setup_tracing(settings)
     metrics = Metrics(
@@ -30,8 +39,30 @@ def create_app(settings: CartSettings | None = None, *, lifecycle: Lifecycle = L
         framework_version=blueprints.FRAMEWORK_VERSION,
         version=settings.service_version,
     )
-    checks, close_store = _store(settings)
-    readiness = Readiness(checks, lifecycle)
+    operations = Counter(
+        "polyshop_cart_operations",
+        "Changes made to carts, by operation.",
+        ["operation"],
+        registry=metrics.registry,
+    )
+    for operation in OPERATIONS:
+        operations.labels(operation)
+    opened = open_store(settings) if store is None else OpenedStore(store, {}, _nothing)
+    readiness = Readiness(opened.checks, lifecycle)
+    clients: list[httpx.AsyncClient] = []
+    if catalog is None:
+        timeout = settings.catalog_timeout_seconds
+        client = make_async_client(
+            metrics,
+            base_url=settings.catalog_url,
+            timeout=httpx.Timeout(timeout, connect=min(1.0, timeout)),
+        )
+        clients.append(client)
+        catalog = CatalogClient(client, timeout_seconds=timeout)
+    if verifier is None:
+        client = make_async_client(metrics)
+        clients.append(client)
+        verifier = TokenVerifier(**token_verifier_options(settings), async_client=client)
 
     # Logging is configured once by `__main__`, not by every app the tests build.
     app = Sanic("cart", configure_logging=False)
@@ -57,20 +88,26 @@ def create_app(settings: CartSettings | None = None, *, lifecycle: Lifecycle = L
         readiness=readiness,
         observer=RequestObserver(metrics, fault_delay_ms=settings.fault_delay_ms),
     )
-    app.ext.dependency(blueprints.Collaborators(settings=settings, readiness=readiness))
+    app.ctx.verifier = verifier
+    app.ext.dependency(
+        blueprints.Collaborators(
+            settings=settings,
+            readiness=readiness,
+            store=opened.store,
+            catalog=catalog,
+            operations=operations,
+        )
+    )
     app.blueprint(blueprints.bp)
 
     @app.after_server_stop
-    async def _close_store(_: Sanic) -> None:
-        await close_store()
+    async def _close(_: Sanic) -> None:
+        for client in clients:
+            await client.aclose()
+        await opened.close()
 
     return app
 
 
-def _store(settings: CartSettings) -> tuple[dict[str, Check], Callable[[], Awaitable[None]]]:
-    """Redis when REDIS_URL is set, else the database (SQLite under DATA_DIR by default)."""
-    if settings.redis_url:
-        client = async_redis_client(settings.redis_url, name=settings.service_name)
-        return {"redis": async_redis_check(client)}, client.aclose
-    engine = async_engine(settings)
-    return {"database": async_engine_check(engine)}, engine.dispose
+async def _nothing() -> None:
+    return None
