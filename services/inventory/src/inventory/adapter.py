@@ -1,22 +1,32 @@
 """Flask-RESTful glue for the kit: tracing, request metrics, access logs, probes, problem+json,
-and bearer tokens as a method decorator."""
+bearer tokens as a method decorator, and request bodies and queries read through pydantic."""
 
 from __future__ import annotations
 
 import functools
+import json
+import logging
 import time
 from collections.abc import Callable
-from typing import Any
+from typing import Any, TypeVar
 
+import sqlalchemy as sa
 from flask import Flask, Response, current_app, g, jsonify, request
 from flask_restful import Api, Resource
-from werkzeug.exceptions import HTTPException, MethodNotAllowed
+from pydantic import BaseModel
+from pydantic import ValidationError as PydanticValidationError
+from werkzeug.exceptions import HTTPException, MethodNotAllowed, RequestEntityTooLarge
 from werkzeug.routing import RequestRedirect
 
 from polykit.auth import TokenVerifier, require
 from polykit.errors import (
     PROBLEM_CONTENT_TYPE,
+    BadRequest,
+    ContentTooLarge,
+    FieldError,
     ProblemError,
+    ServiceUnavailable,
+    ValidationFailed,
     internal_error,
     problem_from_status,
 )
@@ -39,6 +49,10 @@ class ProblemApi(Api):
 
 
 VERIFIER = "polyshop.verifier"
+# Bodies are a few hundred bytes; anything near this is a mistake or an attack.
+MAX_BODY_BYTES = 64 * 1024
+
+log = logging.getLogger("polyshop.inventory")
 
 
 def install(
@@ -77,6 +91,9 @@ def install(
             )
         return response
 
+    # Werkzeug answers 413 to a Content-Length over this, but silently cuts a chunked body at
+    # it: one byte more lets json_body() tell a body at the limit from one beyond it.
+    app.config["MAX_CONTENT_LENGTH"] = MAX_BODY_BYTES + 1
     api = ProblemApi(app, catch_all_404s=True)
     # Errors on plain Flask routes (none today) skip Flask-RESTful: same answer for them.
     app.register_error_handler(Exception, problem_response)
@@ -108,11 +125,64 @@ def roles_required(*roles: str) -> Callable[[Method], Method]:
     return decorator
 
 
+Model = TypeVar("Model", bound=BaseModel)
+
+
+def json_body(model: type[Model]) -> Model:
+    """The request's JSON body as `model`: 400 when it is not JSON, 413 over MAX_BODY_BYTES, 422
+    naming each invalid field. No body at all reads as `{}`, so the 422 names what is missing."""
+    try:
+        raw = request.get_data(cache=True)
+    except RequestEntityTooLarge:
+        raise _too_large() from None
+    if len(raw) > MAX_BODY_BYTES:
+        raise _too_large()
+    try:
+        document = json.loads(raw) if raw.strip() else None
+    except ValueError:
+        raise BadRequest(
+            "The body is not valid JSON.", errors=[FieldError("body", "is not valid JSON")]
+        ) from None
+    return validated(model, {} if document is None else document)
+
+
+def query_args(model: type[Model]) -> Model:
+    return validated(model, request.args.to_dict())
+
+
+def validated(model: type[Model], data: Any) -> Model:
+    try:
+        return model.model_validate(data)
+    except PydanticValidationError as exc:
+        raise ValidationFailed(
+            "The request is not valid.",
+            errors=[
+                FieldError(
+                    ".".join(map(str, error["loc"])) or "body",
+                    error["msg"].removeprefix("Value error, "),
+                )
+                for error in exc.errors()
+            ],
+        ) from None
+
+
+def _too_large() -> ContentTooLarge:
+    return ContentTooLarge(f"The body must be at most {MAX_BODY_BYTES // 1024} KiB.")
+
+
 def problem_response(exc: Exception) -> Response:
     if isinstance(exc, RequestRedirect):  # a slash redirect is routing, not an error
         return exc.get_response()
     if isinstance(exc, ProblemError):
         problem = exc
+    elif isinstance(exc, RequestEntityTooLarge):
+        problem = _too_large()
+    elif isinstance(exc, sa.exc.OperationalError | sa.exc.TimeoutError):
+        # The database is down or locked past the timeout (SQLite says a table is missing this
+        # way too, before the first migration): not a bug of ours, and readiness says so.
+        cause = getattr(exc, "orig", None) or exc
+        log.warning("database unavailable on %s %s: %r", request.method, request.path, cause)
+        problem = ServiceUnavailable("The inventory database is not answering; try again.")
     elif isinstance(exc, HTTPException):
         problem = problem_from_status(exc.code or 500, exc.description)
         if isinstance(exc, MethodNotAllowed) and exc.valid_methods:

@@ -1,4 +1,5 @@
-"""`python -m notifications`: one process, Tornado's own HTTP server, a drain on SIGTERM."""
+"""`python -m notifications`: one process, Tornado's own HTTP server, a drain on SIGTERM that
+says goodbye (1001) to every WebSocket."""
 
 from __future__ import annotations
 
@@ -16,9 +17,16 @@ from polykit.logs import configure_logging
 log = logging.getLogger("notifications")
 
 
+# Tornado would read bodies of up to 100 MB; /api bodies are refused over 16 KiB with a 413
+# problem (adapter.MAX_BODY_BYTES), and anything past this is cut before it is read.
+MAX_REQUEST_BYTES = 8 * 1024 * 1024
+
+
 async def serve(settings: NotificationsSettings) -> None:
     inflight = adapter.InFlight()
-    server = HTTPServer(create_app(settings, inflight=inflight))
+    app = create_app(settings, inflight=inflight)
+    await app.start()
+    server = HTTPServer(app, max_body_size=MAX_REQUEST_BYTES)
     server.listen(settings.port, settings.host)
     stopping = asyncio.Event()
     loop = asyncio.get_running_loop()
@@ -26,7 +34,8 @@ async def serve(settings: NotificationsSettings) -> None:
         loop.add_signal_handler(signum, stopping.set)
     log.info("listening on http://%s:%d", settings.host, settings.port)
     await stopping.wait()
-    await adapter.drain(server, inflight, grace=settings.graceful_timeout_seconds)
+    await adapter.drain(server, inflight, grace=settings.graceful_timeout_seconds, hub=app.hub)
+    await app.close()
     log.info("stopped")
 
 

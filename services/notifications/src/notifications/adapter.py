@@ -6,16 +6,31 @@ from __future__ import annotations
 import asyncio
 import functools
 import inspect
+import json
 import logging
 from collections.abc import Callable
-from typing import Any
+from typing import TYPE_CHECKING, Any, TypeVar
 
+from pydantic import BaseModel
+from pydantic import ValidationError as PydanticValidationError
 from tornado.httpserver import HTTPServer
 from tornado.web import HTTPError, RequestHandler
 
 from polykit.auth import TokenVerifier, require
-from polykit.errors import INTERNAL_DETAIL, InternalError, ProblemError, problem_from_status
+from polykit.errors import (
+    INTERNAL_DETAIL,
+    BadRequest,
+    ContentTooLarge,
+    FieldError,
+    InternalError,
+    ProblemError,
+    ValidationFailed,
+    problem_from_status,
+)
 from polykit.health import LIFECYCLE, Lifecycle
+
+if TYPE_CHECKING:
+    from notifications.hub import Hub
 
 log = logging.getLogger(__name__)
 
@@ -110,6 +125,39 @@ def authenticated(*roles: str) -> Callable[[Method], Method]:
     return decorator
 
 
+Model = TypeVar("Model", bound=BaseModel)
+
+# What an /api body may weigh; the HTTP server refuses far larger ones before they are read.
+MAX_BODY_BYTES = 16 * 1024
+# Close code 1001: the server is going away; clients reconnect, and reach another replica.
+GOING_AWAY = 1001
+
+
+def json_body(handler: RequestHandler, model: type[Model]) -> Model:
+    """The request's JSON body as `model`: malformed → 400, too large → 413, a missing or
+    invalid field → 422 naming it."""
+    body = handler.request.body
+    if len(body) > MAX_BODY_BYTES:
+        raise ContentTooLarge(f"The body is over {MAX_BODY_BYTES // 1024} KiB.")
+    try:
+        # No body at all reads as an empty object, so the 422 names each missing field.
+        document = json.loads(body) if body.strip() else {}
+    except (ValueError, RecursionError):  # 16 KiB of "[" nests too deep for the parser
+        raise BadRequest(
+            "The body is not valid JSON.", errors=[FieldError("body", "Malformed JSON.")]
+        ) from None
+    try:
+        return model.model_validate(document)
+    except PydanticValidationError as exc:
+        raise ValidationFailed(
+            "The body is not valid.",
+            errors=[
+                FieldError(".".join(map(str, error["loc"])) or "body", error["msg"])
+                for error in exc.errors()
+            ],
+        ) from None
+
+
 def problem_for(status_code: int, error: BaseException | None) -> ProblemError:
     if isinstance(error, ProblemHTTPError):
         return error.problem
@@ -145,19 +193,37 @@ class InFlight:
 
 
 async def drain(
-    server: HTTPServer, inflight: InFlight, *, grace: float, lifecycle: Lifecycle = LIFECYCLE
+    server: HTTPServer,
+    inflight: InFlight,
+    *,
+    grace: float,
+    hub: Hub | None = None,
+    lifecycle: Lifecycle = LIFECYCLE,
 ) -> None:
-    """Stop taking connections and let requests in flight finish, within `grace` seconds.
+    """Stop taking connections, close every WebSocket with 1001 and let requests in flight
+    finish, within `grace` seconds.
 
-    `close_all_connections()` alone would cut requests in flight: Tornado has no drain of its own.
+    `close_all_connections()` alone would cut requests in flight: Tornado has no drain of its
+    own. Nor does it close upgraded connections: left open, they would be cut with the process
+    (1006, abnormal closure) instead of told to reconnect.
     """
     lifecycle.begin_drain()
     server.stop()
+    if hub is not None:
+        hub.close_all(GOING_AWAY, "server going away")
     try:
         async with asyncio.timeout(grace):
             await inflight.wait_idle()
+            if hub is not None:
+                # Each close handshake waits for the client's answer (Tornado aborts after 5 s).
+                await hub.wait_empty()
     except TimeoutError:
-        log.warning("%d requests still in flight after %.1f s; closing", inflight.count, grace)
+        log.warning(
+            "%d requests and %d sockets still open after %.1f s; closing",
+            inflight.count,
+            len(hub) if hub is not None else 0,
+            grace,
+        )
     try:
         # Then the idle keep-alive connections; a stuck one must not hold the exit.
         async with asyncio.timeout(1.0):

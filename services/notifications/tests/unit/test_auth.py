@@ -1,5 +1,5 @@
 """Bearer tokens on notifications' handlers: the `authenticated` decorator, on test-only routes
-(the real ones arrive with the notifications API)."""
+(test_notifications.py checks the real ones' roles)."""
 
 from __future__ import annotations
 
@@ -32,8 +32,8 @@ def caller(handler: handlers.BaseHandler) -> dict:
     return {"subject": handler.principal.subject, "roles": sorted(handler.principal.roles)}
 
 
-class Events(handlers.BaseHandler):
-    """Like the events API to come: only services post."""
+class ServiceOnly(handlers.BaseHandler):
+    """Like the events API: only services post."""
 
     @adapter.authenticated("service")
     async def post(self) -> None:
@@ -50,7 +50,7 @@ class PublicReadStaffWrite(handlers.BaseHandler):
         self.write(caller(self))
 
 
-PROTECTED = [("POST", "/api/events"), ("PUT", "/api/public-read-staff-write")]
+PROTECTED = [("POST", "/api/service-only"), ("PUT", "/api/public-read-staff-write")]
 PUBLIC = ["/api/public-read-staff-write", "/api/info", "/openapi.json", "/healthz", "/readyz"]
 
 
@@ -94,7 +94,7 @@ class AuthTestCase(AsyncHTTPTestCase):
         deps = app.settings["default_handler_args"]["deps"]
         app.wildcard_router.add_rules(
             [
-                (r"/api/events", Events, {"deps": deps}),
+                (r"/api/service-only", ServiceOnly, {"deps": deps}),
                 (r"/api/public-read-staff-write", PublicReadStaffWrite, {"deps": deps}),
             ]
         )
@@ -131,14 +131,14 @@ class TestTokens(AuthTestCase):
 
     def test_a_valid_token_names_the_caller(self):
         token = self.issuer.token("service:orders", roles=("service",))
-        response = self.call("POST", "/api/events", f"Bearer {token}")
+        response = self.call("POST", "/api/service-only", f"Bearer {token}")
         assert response.code == 202
         assert json.loads(response.body) == {"subject": "service:orders", "roles": ["service"]}
 
     def test_roles_decide_between_success_and_403(self):
         cases = [
-            ("POST", "/api/events", ("service",), 202),
-            ("POST", "/api/events", ("customer", "staff"), 403),
+            ("POST", "/api/service-only", ("service",), 202),
+            ("POST", "/api/service-only", ("customer", "staff"), 403),
             ("PUT", "/api/public-read-staff-write", ("customer", "staff"), 200),
             ("PUT", "/api/public-read-staff-write", ("service",), 200),
             ("PUT", "/api/public-read-staff-write", ("customer",), 403),
@@ -154,7 +154,7 @@ class TestTokens(AuthTestCase):
 
     def test_the_403_names_the_missing_role(self):
         token = self.issuer.token(roles=("customer",))
-        response = self.call("POST", "/api/events", f"Bearer {token}")
+        response = self.call("POST", "/api/service-only", f"Bearer {token}")
         assert "service" in self.assert_problem(response, 403)["detail"]
 
     def test_public_routes_stay_public_even_with_a_bad_token(self):
@@ -171,7 +171,7 @@ class TestTokens(AuthTestCase):
 
     def test_a_refused_token_is_a_client_error_in_the_trace_too(self):
         SPANS.clear()
-        self.call("POST", "/api/events")
+        self.call("POST", "/api/service-only")
         [server] = [s for s in SPANS.get_finished_spans() if s.kind == SpanKind.SERVER]
         assert server.attributes["http.response.status_code"] == 401
         assert server.status.status_code != StatusCode.ERROR
@@ -191,4 +191,4 @@ class TestUsersUnreachable(AuthTestCase):
 
     def test_users_unreachable_with_no_keys_is_503(self):
         token = TestIssuer().token(roles=("service",))
-        self.assert_problem(self.call("POST", "/api/events", f"Bearer {token}"), 503)
+        self.assert_problem(self.call("POST", "/api/service-only", f"Bearer {token}"), 503)

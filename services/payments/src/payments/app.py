@@ -1,20 +1,49 @@
-"""The payments service's app factory."""
+"""The payments service's app factory, and the migration step it (or `python -m payments
+migrate`) runs."""
 
 from __future__ import annotations
 
+import hashlib
+import hmac
+import logging
+import threading
+from collections.abc import Callable
+from datetime import UTC, datetime, timedelta
+
 import falcon
+import sqlalchemy as sa
 
 from payments import adapter
-from payments.resources import FRAMEWORK, InfoResource, OpenApiResource
+from payments.idempotency import Clock, IdempotencyKeys
+from payments.repository import PaymentRepository, enforce_foreign_keys, session_factory
+from payments.resources import (
+    FRAMEWORK,
+    Collaborators,
+    InfoResource,
+    OpenApiResource,
+    PaymentResource,
+    PaymentsResource,
+    RefundsResource,
+)
+from payments.services import PaymentCounters
 from payments.settings import PaymentsSettings
 from polykit.auth import TokenVerifier
 from polykit.health import LIFECYCLE, Lifecycle, Readiness
 from polykit.http import make_client
 from polykit.metrics import Metrics
+from polykit.migrations import migrate
 from polykit.observe import RequestObserver
 from polykit.settings import framework_version, token_verifier_options
 from polykit.stores import engine_check, sync_engine
 from polykit.telemetry import setup_tracing
+
+log = logging.getLogger("polyshop.payments")
+# Alembic runs migrations through module-level proxies: one migration at a time per process.
+_MIGRATING = threading.Lock()
+
+
+def utc_now() -> datetime:
+    return datetime.now(UTC)
 
 
 def create_app(
@@ -22,6 +51,9 @@ def create_app(
     *,
     lifecycle: Lifecycle = LIFECYCLE,
     verifier: TokenVerifier | None = None,
+    engine: sa.Engine | None = None,
+    repository: PaymentRepository | None = None,
+    clock: Clock = utc_now,
 ) -> falcon.App:
     settings = settings or PaymentsSettings.from_env()
     setup_tracing(settings)
@@ -32,9 +64,28 @@ def create_app(
         version=settings.service_version,
     )
     # The engine connects lazily: the first readiness probe is its first connection.
-    readiness = Readiness({"database": engine_check(sync_engine(settings))}, lifecycle)
+    engine = engine or sync_engine(settings)
+    enforce_foreign_keys(engine)
+    checks: dict[str, Callable[[], None]] = {"database": engine_check(engine)}
+    if settings.migrate_on_start:
+        preparation = Preparation(lambda: prepare_database(settings), lifecycle)
+        preparation.start()
+        checks["schema"] = preparation.check
+    readiness = Readiness(checks, lifecycle)
     if verifier is None:
         verifier = TokenVerifier(**token_verifier_options(settings), client=make_client(metrics))
+    repository = repository or PaymentRepository(session_factory(engine))
+    deps = Collaborators(
+        repository=repository,
+        keys=IdempotencyKeys(
+            repository,
+            clock,
+            secret=request_hash_secret(settings),
+            stale_after=timedelta(seconds=settings.idempotency_stale_seconds),
+        ),
+        clock=clock,
+        counters=PaymentCounters.register(metrics.registry),
+    )
     app = adapter.build_app(
         metrics=metrics,
         readiness=readiness,
@@ -43,4 +94,59 @@ def create_app(
     )
     app.add_route("/api/info", InfoResource(settings, readiness))
     app.add_route("/openapi.json", OpenApiResource(settings))
+    app.add_route("/api/payments", PaymentsResource(deps))
+    app.add_route("/api/payments/{payment_id:uuid}", PaymentResource(deps))
+    app.add_route("/api/payments/{payment_id:uuid}/refunds", RefundsResource(deps))
     return app
+
+
+def request_hash_secret(settings: PaymentsSettings) -> bytes:
+    """The key of the HMAC that tells two requests apart under one Idempotency-Key. Derived from
+    the service's client secret, which production already requires and every replica shares:
+    no other secret to deploy. Rotating that secret makes a retry of a request sent before the
+    rotation a 422 instead of a replay, for the keys' remaining lifetime."""
+    secret = settings.service_client_secret.encode()
+    return hmac.new(secret, b"payments idempotency request hash", hashlib.sha256).digest()
+
+
+def prepare_database(settings: PaymentsSettings) -> None:
+    """Tables up to date; safe to repeat."""
+    with _MIGRATING:
+        migrate(settings, "payments")
+
+
+class Preparation:
+    """Migrates as the worker starts. A database that is not up yet is retried in the
+    background, with readiness at 503 meanwhile, rather than crashing the worker: services start
+    in any order. Any other failure (a broken migration) does crash it, loudly."""
+
+    RETRY_SECONDS = 2.0
+
+    def __init__(self, prepare: Callable[[], None], lifecycle: Lifecycle) -> None:
+        self.prepare = prepare
+        self.lifecycle = lifecycle
+        self.done = threading.Event()
+
+    def start(self) -> None:
+        if not self._attempt():
+            threading.Thread(target=self._retry, name="payments-prepare", daemon=True).start()
+
+    def _attempt(self) -> bool:
+        try:
+            self.prepare()
+        except sa.exc.OperationalError as exc:
+            log.warning("database not reachable yet, will retry: %s", type(exc.orig).__name__)
+            return False
+        self.done.set()
+        return True
+
+    def _retry(self) -> None:
+        try:
+            while not self.done.wait(self.RETRY_SECONDS) and not self.lifecycle.draining:
+                self._attempt()
+        except Exception:
+            log.exception("migrating the database failed; the service stays not ready")
+
+    def check(self) -> None:
+        if not self.done.is_set():
+            raise RuntimeError("the tables are not in place yet")

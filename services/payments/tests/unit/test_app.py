@@ -5,10 +5,11 @@ from __future__ import annotations
 import falcon
 import falcon.testing
 import pytest
+import sqlalchemy as sa
 from opentelemetry.sdk.trace.export import SimpleSpanProcessor
 from opentelemetry.sdk.trace.export.in_memory_span_exporter import InMemorySpanExporter
 
-from payments.app import create_app
+from payments.app import Preparation, create_app
 from payments.settings import PaymentsSettings
 from polykit.health import Lifecycle
 from polykit.telemetry import setup_tracing
@@ -38,7 +39,7 @@ def test_probes_answer(client):
     assert client.simulate_get("/healthz").json == {"status": "ok"}
     ready = client.simulate_get("/readyz")
     assert ready.status_code == 200
-    assert ready.json == {"status": "ready", "checks": {"database": "ok"}}
+    assert ready.json == {"status": "ready", "checks": {"database": "ok", "schema": "ok"}}
 
 
 def test_readiness_turns_503_when_draining(settings):
@@ -52,7 +53,7 @@ def test_readiness_turns_503_when_draining(settings):
 
 def test_readiness_turns_503_when_the_database_is_down(tmp_path):
     settings = PaymentsSettings.from_env(
-        data_dir=tmp_path, database_url="postgresql://x@127.0.0.1:1/x"
+        data_dir=tmp_path, database_url="postgresql://x@127.0.0.1:1/x", migrate_on_start=False
     )
     client = falcon.testing.TestClient(create_app(settings, lifecycle=Lifecycle()))
     response = client.simulate_get("/readyz")
@@ -149,3 +150,30 @@ def test_openapi_documents_the_api(client):
     assert document["openapi"].startswith("3.")
     assert "get" in document["paths"]["/api/info"]
     assert "ServiceInfo" in document["components"]["schemas"]
+    paths = document["paths"]
+    assert set(paths["/api/payments"]) == {"get", "post"}
+    assert paths["/api/payments"]["post"]["security"] == [{"bearer": []}]
+    assert "post" in paths["/api/payments/{payment_id}/refunds"]
+    assert "get" in paths["/api/payments/{payment_id}"]
+    charge = document["components"]["schemas"]["ChargeIn"]
+    assert set(charge["required"]) == {"order_id", "amount_cents", "currency", "card"}
+
+
+def test_a_database_not_up_yet_is_migrated_once_it_answers():
+    attempts = []
+
+    def prepare():
+        attempts.append(1)
+        if len(attempts) < 3:
+            raise sa.exc.OperationalError("connect", {}, ConnectionRefusedError())
+
+    class Quick(Preparation):
+        RETRY_SECONDS = 0.01
+
+    preparation = Quick(prepare, Lifecycle())
+    preparation.start()
+    with pytest.raises(RuntimeError):
+        preparation.check()
+    assert preparation.done.wait(timeout=30)
+    preparation.check()
+    assert len(attempts) == 3

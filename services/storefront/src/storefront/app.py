@@ -5,6 +5,7 @@ from __future__ import annotations
 from collections.abc import Mapping
 from typing import Any
 
+import httpx
 from flask import Flask
 from flask_wtf.csrf import CSRFProtect
 from prometheus_client import Counter
@@ -18,7 +19,13 @@ from polykit.observe import RequestObserver
 from polykit.settings import framework_version, service_token_options
 from polykit.telemetry import setup_tracing
 from storefront import adapter, views
-from storefront.clients import CartClient, CatalogClient, ServiceDirectory, UsersClient
+from storefront.clients import (
+    CartClient,
+    CatalogClient,
+    OrdersClient,
+    ServiceDirectory,
+    UsersClient,
+)
 from storefront.settings import StorefrontSettings
 
 FRAMEWORK = "flask"
@@ -31,6 +38,7 @@ def create_app(
     users: UsersClient | None = None,
     catalog: CatalogClient | None = None,
     cart: CartClient | None = None,
+    orders: OrdersClient | None = None,
     lifecycle: Lifecycle = LIFECYCLE,
     config: Mapping[str, Any] | None = None,
 ) -> Flask:
@@ -64,6 +72,8 @@ def create_app(
         # The CSRF token lives as long as the session rather than an hour: a product page left
         # open over lunch still adds to the cart.
         WTF_CSRF_TIME_LIMIT=None,
+        # The checkout page lists payments' test cards, except in production.
+        SHOW_TEST_CARDS=settings.environment != "production",
     )
     app.config.update(config or {})
     adapter.install(
@@ -85,6 +95,14 @@ def create_app(
         ),
         catalog=catalog or CatalogClient(make_client(metrics, base_url=urls["catalog"])),
         cart=cart or CartClient(make_client(metrics, base_url=urls["cart"])),
+        orders=orders
+        or OrdersClient(
+            make_client(
+                metrics,
+                base_url=urls["orders"],
+                timeout=httpx.Timeout(settings.checkout_timeout_seconds, connect=1.0),
+            )
+        ),
         page_views=page_views,
     )
     app.register_blueprint(views.bp)

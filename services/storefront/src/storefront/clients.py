@@ -22,11 +22,23 @@ import httpx
 from polykit.auth import ServiceTokens
 from polykit.errors import (
     FieldError,
+    PaymentRequired,
     ServiceUnavailable,
     TooManyRequests,
     problem_from_status,
 )
-from storefront.schemas import Account, Cart, Category, Product, ProductPage, TokenGrant
+from storefront.schemas import (
+    Account,
+    Card,
+    Cart,
+    Category,
+    Order,
+    OrderPage,
+    Product,
+    ProductPage,
+    ShippingAddress,
+    TokenGrant,
+)
 
 log = logging.getLogger("polyshop.storefront")
 
@@ -95,6 +107,7 @@ class _ServiceClient:
         *,
         token: str | None = None,
         headers: dict[str, str] | None = None,
+        check: bool = True,
         **kwargs: Any,
     ):
         try:
@@ -103,7 +116,8 @@ class _ServiceClient:
             )
         except httpx.HTTPError as exc:
             raise ServiceUnavailable(f"The {self.service} service is not answering.") from exc
-        raise_for_problem(response, self.service)
+        if check:
+            raise_for_problem(response, self.service)
         return response
 
 
@@ -216,6 +230,60 @@ class CartClient(_ServiceClient):
 
     def remove(self, *, token: str, sku: str) -> None:
         self._call("DELETE", f"/api/cart/items/{quote(sku, safe='')}", token=token)
+
+
+class CardDeclined(PaymentRequired):
+    """orders' 402: the card was declined, and the order is kept as payment_failed."""
+
+    def __init__(self, detail: str | None, *, decline_code: str, order_id: str | None) -> None:
+        super().__init__(detail)
+        self.decline_code = decline_code
+        self.order_id = order_id
+
+
+class OrdersClient(_ServiceClient):
+    """orders, always with the shopper's own token: orders scopes everything to the caller."""
+
+    service = "orders"
+
+    def place(
+        self, *, token: str, idempotency_key: str, card: Card, shipping_address: ShippingAddress
+    ) -> Order:
+        """Checks out the shopper's cart: the order (paid), or CardDeclined (the order is kept
+        as payment_failed), Conflict (empty cart, short stock, the same key still
+        running), ValidationFailed (naming `card.number`, `shipping_address.city`, …)."""
+        body = {
+            "card": card.model_dump(),
+            "shipping_address": shipping_address.model_dump(exclude_none=True),
+        }
+        response = self._call(
+            "POST",
+            "/api/orders",
+            token=token,
+            headers={"Idempotency-Key": idempotency_key},
+            json=body,
+            check=False,
+        )
+        if response.status_code == 402:
+            answer = _json_or_empty(response)
+            order = answer.get("order")
+            raise CardDeclined(
+                answer.get("detail") if isinstance(answer.get("detail"), str) else None,
+                decline_code=str(answer.get("decline_code") or "card_declined"),
+                order_id=str(order["id"]) if isinstance(order, dict) and "id" in order else None,
+            )
+        raise_for_problem(response, self.service)
+        return Order.model_validate(response.json())
+
+    def orders(self, *, token: str, page: int, page_size: int) -> OrderPage:
+        params = {"page": page, "page_size": page_size}
+        return OrderPage.model_validate(
+            self._call("GET", "/api/orders", token=token, params=params).json()
+        )
+
+    def order(self, *, token: str, order_id: str) -> Order:
+        path = f"/api/orders/{quote(order_id, safe='')}"
+        return Order.model_validate(self._call("GET", path, token=token).json())
 
 
 @dataclass(frozen=True)

@@ -2,7 +2,9 @@
 
 from __future__ import annotations
 
-from pydantic import BaseModel
+from datetime import datetime
+
+from pydantic import BaseModel, Field
 
 
 class Account(BaseModel):
@@ -50,6 +52,72 @@ class CartItem(BaseModel):
 class Cart(BaseModel):
     items: list[CartItem]
     item_count: int
+
+
+class ShippingAddress(BaseModel):
+    name: str
+    line1: str
+    line2: str | None = None
+    city: str
+    postal_code: str
+    country: str
+
+
+class Card(BaseModel):
+    """What the shopper typed: sent to orders once and never kept. `repr=False` keeps the
+    number and CVC out of any traceback or log line that prints the model."""
+
+    number: str = Field(repr=False)
+    exp_month: int
+    exp_year: int
+    cvc: str = Field(repr=False)
+
+
+class OrderItem(BaseModel):
+    sku: str
+    name: str
+    quantity: int
+    unit_price_cents: int
+
+    @property
+    def line_cents(self) -> int:
+        return self.unit_price_cents * self.quantity
+
+
+class CardSummary(BaseModel):
+    brand: str
+    last4: str
+
+
+class PaymentSummary(BaseModel):
+    status: str
+    card: CardSummary | None = None
+
+
+class Order(BaseModel):
+    id: str
+    status: str
+    items: list[OrderItem]
+    total_cents: int
+    currency: str
+    created_at: datetime
+    shipping_address: ShippingAddress | None = None
+    payment: PaymentSummary | None = None
+
+
+class OrderPage(BaseModel):
+    items: list[Order]
+    page: int = 1
+    page_size: int = 0
+    # orders answers `total` per design.md's pagination; an answer without it is one page.
+    total: int | None = None
+
+
+class SocketGrant(BaseModel):
+    """What the browser needs to open the notifications socket (GET /session/socket)."""
+
+    url: str
+    token: str
 
 
 class ServiceStatus(BaseModel):

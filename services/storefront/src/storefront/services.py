@@ -2,13 +2,30 @@
 
 from __future__ import annotations
 
+import base64
+import binascii
+import json
 import math
+import uuid
 from dataclasses import dataclass
 from urllib.parse import urlsplit
 
-from polykit.errors import NotFound, ServiceUnavailable
-from storefront.clients import CartClient, CatalogClient, ServiceDirectory, UsersClient
-from storefront.schemas import Category, Product
+from polykit.errors import Conflict, NotFound, ProblemError, ServiceUnavailable
+from storefront.clients import (
+    CartClient,
+    CatalogClient,
+    OrdersClient,
+    ServiceDirectory,
+    UsersClient,
+)
+from storefront.schemas import (
+    Card,
+    Category,
+    Order,
+    Product,
+    ShippingAddress,
+    SocketGrant,
+)
 
 MAX_QUANTITY = 99
 _SYMBOLS = {"USD": "$", "EUR": "€", "GBP": "£", "JPY": "¥"}
@@ -171,6 +188,145 @@ def cart_set_quantity(*, cart: CartClient, token: str, sku: str, quantity: int) 
 
 def cart_remove_item(*, cart: CartClient, token: str, sku: str) -> None:
     cart.remove(token=token, sku=sku)
+
+
+# --- checkout and orders -----------------------------------------------------------------
+
+ORDER_STATUSES = {
+    "pending": "Pending",
+    "paid": "Paid",
+    "payment_failed": "Payment failed",
+    "cancelled": "Cancelled",
+    "refunded": "Refunded",
+}
+
+
+def order_status_label(*, status: str) -> str:
+    return ORDER_STATUSES.get(status, status.replace("_", " ").capitalize())
+
+
+def idempotency_key_new() -> str:
+    """One per rendering of the checkout form: submitting that form twice (a double click, a
+    refresh of the answer) sends the same key, and orders replays instead of ordering again."""
+    return str(uuid.uuid4())
+
+
+def order_place(
+    *,
+    orders: OrdersClient,
+    token: str,
+    idempotency_key: str,
+    card: Card,
+    shipping_address: ShippingAddress,
+) -> Order:
+    return orders.place(
+        token=token,
+        idempotency_key=idempotency_key,
+        card=card,
+        shipping_address=shipping_address,
+    )
+
+
+def _about_the_key(problem: ProblemError) -> bool:
+    return any(e.field.lower() == "idempotency-key" for e in problem.errors) or (
+        "idempotency" in problem.detail.lower()
+    )
+
+
+def checkout_still_running(*, conflict: Conflict) -> bool:
+    """orders' 409 for a request whose Idempotency-Key is still being worked on (the first of
+    a double submit), as opposed to a cart that cannot be checked out."""
+    said = " ".join([conflict.detail, *(e.message for e in conflict.errors)]).lower()
+    return _about_the_key(conflict) and any(
+        word in said for word in ("still", "in progress", "processing", "running")
+    )
+
+
+def checkout_key_refused(*, problem: ProblemError) -> bool:
+    """orders refusing the key rather than the order: it went with a different form (422), or
+    placed another order long ago (409). The form is fine; it only needs a new key."""
+    if isinstance(problem, Conflict) and checkout_still_running(conflict=problem):
+        return False
+    return _about_the_key(problem)
+
+
+DECLINES = {
+    "insufficient_funds": "Your card was declined: insufficient funds. Try another card.",
+}
+
+
+def decline_message(*, decline_code: str) -> str:
+    return DECLINES.get(decline_code, "Your card was declined. Try another card.")
+
+
+def checkout_refusal(*, conflict: Conflict, catalog: CatalogClient) -> str:
+    """Why orders would not check the cart out, for the shopper: short stock names each
+    product (orders names them `items.<sku>`), anything else is orders' own words."""
+    short = {
+        e.field.removeprefix("items."): e.message.rstrip(".")
+        for e in conflict.errors
+        if e.field.startswith("items.")
+    }
+    if not short:
+        if conflict.detail and conflict.detail != conflict.title:
+            return conflict.detail
+        return "Your cart could not be checked out."
+    try:
+        products = catalog.products_by_sku(skus=list(short))
+    except ServiceUnavailable:
+        products = {}
+    named = [
+        f"{products[sku].name if sku in products else sku} ({message})" if message else sku
+        for sku, message in short.items()
+    ]
+    return (
+        f"Not enough stock for {'; '.join(named)}. "
+        "Lower the quantity or remove it, then check out again."
+    )
+
+
+@dataclass(frozen=True)
+class OrderHistory:
+    orders: list[Order]
+    page: int
+    pages: int
+    total: int
+    page_links: list[int | None]
+
+
+def orders_list(*, orders: OrdersClient, token: str, page: int, page_size: int) -> OrderHistory:
+    result = orders.orders(token=token, page=page, page_size=page_size)
+    total = result.total if result.total is not None else (page - 1) * page_size + len(result.items)
+    pages = max(1, math.ceil(total / page_size))
+    return OrderHistory(result.items, page, pages, total, page_links(page=page, pages=pages))
+
+
+def order_get(*, orders: OrdersClient, token: str, order_id: str) -> Order:
+    try:
+        uuid.UUID(order_id)
+    except ValueError:
+        raise NotFound("There is no such order.") from None
+    return orders.order(token=token, order_id=order_id)
+
+
+def token_seconds_left(*, token: str, now: float) -> float | None:
+    """How long the shopper's access token lives on, read from its `exp` claim (unverified:
+    this only decides whether handing it to the browser is any use); None when unreadable."""
+    try:
+        payload = token.split(".")[1]
+        claims = json.loads(base64.urlsafe_b64decode(payload + "=" * (-len(payload) % 4)))
+        return float(claims["exp"]) - now
+    except (IndexError, ValueError, KeyError, TypeError, binascii.Error):
+        return None
+
+
+def socket_grant(*, token: str, url: str, now: float) -> SocketGrant | None:
+    """What the browser needs to listen for the shopper's order events; None once the token
+    has expired (the socket would refuse it)."""
+    left = token_seconds_left(token=token, now=now)
+    if left is not None and left <= 0:
+        return None
+    return SocketGrant(url=url, token=token)
 
 
 # --- accounts -----------------------------------------------------------------------------

@@ -21,6 +21,12 @@ class StorefrontSettings(ServiceSettings):
     payments_url: str = local_url("payments")
     notifications_url: str = local_url("notifications")
     inventory_url: str = local_url("inventory")
+    # Where browsers open the notifications WebSocket: its address as the shopper's browser
+    # sees it (an ingress in Kubernetes), which need not be NOTIFICATIONS_URL.
+    notifications_public_url: str = "ws://127.0.0.1:8005/ws"
+    # A checkout waits on orders, which waits on cart, catalog, inventory and payments in turn:
+    # it gets longer than the kit's default read timeout before the shopper is told to retry.
+    checkout_timeout_seconds: float = 20.0
     # Products per page of the home grid: three rows of the widest layout.
     page_size: int = 12
     # How many proxies (an ingress, a load balancer) stand before the storefront and append to
@@ -31,6 +37,8 @@ class StorefrontSettings(ServiceSettings):
     def _check_storefront(self) -> Self:
         if self.environment == "production" and self.secret_key == LOCAL_SECRET_KEY:
             raise ValueError("SECRET_KEY must be set when ENVIRONMENT=production")
+        if not self.notifications_public_url.startswith(("ws://", "wss://")):
+            raise ValueError("NOTIFICATIONS_PUBLIC_URL must be a ws:// or wss:// URL")
         if not 1 <= self.page_size <= 100:
             raise ValueError("PAGE_SIZE must be between 1 and 100")
         return self

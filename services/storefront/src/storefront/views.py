@@ -4,7 +4,9 @@ from __future__ import annotations
 
 import contextlib
 import re
+import time
 from dataclasses import dataclass
+from datetime import UTC, datetime
 from typing import Any
 
 from flask import (
@@ -25,6 +27,7 @@ from flask_wtf.csrf import CSRFError
 from prometheus_client import Counter
 
 from polykit.errors import (
+    PROBLEM_CONTENT_TYPE,
     BadRequest,
     Conflict,
     NotFound,
@@ -38,10 +41,18 @@ from polykit.info import service_info
 from polykit.openapi import INFO_OPERATIONS, spec_from_docstrings
 from polykit.settings import framework_version
 from storefront import services
-from storefront.clients import CartClient, CatalogClient, ServiceDirectory, UsersClient
+from storefront.clients import (
+    CardDeclined,
+    CartClient,
+    CatalogClient,
+    OrdersClient,
+    ServiceDirectory,
+    UsersClient,
+)
 from storefront.forms import (
     AddToCartForm,
     CartLineForm,
+    CheckoutForm,
     LoginForm,
     LogoutForm,
     RegisterForm,
@@ -49,8 +60,8 @@ from storefront.forms import (
     SearchForm,
     apply_field_errors,
 )
-from storefront.schemas import StoreStatus
-from storefront.services import Shopper
+from storefront.schemas import Card, ShippingAddress, StoreStatus
+from storefront.services import CartView, Shopper
 from storefront.settings import StorefrontSettings
 
 bp = Blueprint("storefront", __name__)
@@ -60,12 +71,25 @@ PAGES = {
     "storefront.home": "home",
     "storefront.product": "product",
     "storefront.cart_page": "cart",
+    "storefront.checkout": "checkout",
+    "storefront.orders_page": "orders",
+    "storefront.order_page": "order",
     "storefront.login": "login",
     "storefront.register": "register",
     "storefront.status_page": "status",
 }
 # Pages whose header shows the cart count (the cart page counts its own lines).
-COUNTED_PAGES = frozenset({"storefront.home", "storefront.product", "storefront.status_page"})
+COUNTED_PAGES = frozenset(
+    {
+        "storefront.home",
+        "storefront.product",
+        "storefront.status_page",
+        "storefront.orders_page",
+        "storefront.order_page",
+    }
+)
+ORDERS_PAGE_SIZE = 10
+FORM_SENT_BEFORE = "This form was sent before with other details. Check it and place the order."
 IMAGE_NAME = re.compile(r"[A-Za-z0-9][A-Za-z0-9._-]{0,127}")
 
 
@@ -77,6 +101,7 @@ class Collaborators:
     users: UsersClient
     catalog: CatalogClient
     cart: CartClient
+    orders: OrdersClient
     page_views: Counter
 
 
@@ -158,6 +183,17 @@ def _header() -> dict[str, Any]:
 @bp.app_template_filter("money")
 def _money(cents: int, currency: str) -> str:
     return services.money_format(cents=cents, currency=currency)
+
+
+@bp.app_template_filter("order_status")
+def _order_status(status: str) -> str:
+    return services.order_status_label(status=status)
+
+
+@bp.app_template_filter("short_id")
+def _short_id(order_id: str) -> str:
+    """The first block of an order's UUID: enough for a person to tell their orders apart."""
+    return order_id.split("-", 1)[0].upper()
 
 
 @bp.app_template_filter("image_src")
@@ -279,6 +315,148 @@ def cart_remove(sku: str) -> Response:
         services.cart_remove_item(cart=_deps().cart, token=token, sku=sku)
     flash("Removed from your cart.", "success")
     return redirect(g.return_to)
+
+
+# --- checkout and orders -----------------------------------------------------------------
+
+
+def _checkout_page(
+    form: CheckoutForm,
+    token: str,
+    status: int,
+    view: CartView | None = None,
+    declined_order: str | None = None,
+):
+    if view is None:
+        try:
+            view = services.cart_show(cart=_deps().cart, catalog=_deps().catalog, token=token)
+        except ServiceUnavailable:
+            # The form still shows, with what went wrong; only the summary is missing.
+            view = CartView(lines=[], item_count=0, subtotals=[], details_missing=True)
+    g.cart_count = view.item_count
+    page = render_template("checkout.html", form=form, view=view, declined_order=declined_order)
+    # Back to this page after ordering fetches it anew (a new key, or the empty cart) rather
+    # than showing the spent form from the browser's cache.
+    return page, status, {"Cache-Control": "no-store"}
+
+
+def _fresh_key(form: CheckoutForm) -> None:
+    # orders has answered this key for good (a decline, a refusal): the corrected form is a
+    # new request, and the same key with a different body would be refused.
+    form.idempotency_key.data = services.idempotency_key_new()
+
+
+@bp.route("/checkout", methods=["GET", "POST"])
+def checkout():
+    g.return_to = url_for(".checkout")
+    token = _shopper_token("Log in to check out.")
+    deps = _deps()
+    form = CheckoutForm(this_year=datetime.now(UTC).year)
+    if request.method == "GET":
+        view = services.cart_show(cart=deps.cart, catalog=deps.catalog, token=token)
+        if not view.lines:
+            flash("Your cart is empty: add something before checking out.", "info")
+            return redirect(url_for(".cart_page"))
+        form.idempotency_key.data = services.idempotency_key_new()
+        return _checkout_page(form, token, 200, view)
+    if not form.validate_on_submit():
+        if form.idempotency_key.errors:
+            form.form_errors.append("This form is out of date: please check the details again.")
+            _fresh_key(form)
+        return _checkout_page(form, token, 422)
+    try:
+        order = services.order_place(
+            orders=deps.orders,
+            token=token,
+            idempotency_key=form.idempotency_key.data,
+            card=Card(
+                number=form.number.data,
+                exp_month=int(form.exp_month.data),
+                exp_year=int(form.exp_year.data),
+                cvc=form.cvc.data,
+            ),
+            shipping_address=ShippingAddress(
+                name=form.name.data,
+                line1=form.line1.data,
+                line2=form.line2.data or None,
+                city=form.city.data,
+                postal_code=form.postal_code.data,
+                country=form.country.data,
+            ),
+        )
+    except CardDeclined as exc:
+        form.form_errors.append(services.decline_message(decline_code=exc.decline_code))
+        _fresh_key(form)
+        return _checkout_page(form, token, 402, declined_order=exc.order_id)
+    except Conflict as exc:
+        if services.checkout_still_running(conflict=exc):
+            flash("Your order is still being placed: it will appear here in a moment.", "info")
+            return redirect(url_for(".orders_page"), 303)
+        if services.checkout_key_refused(problem=exc):
+            form.form_errors.append(FORM_SENT_BEFORE)
+            _fresh_key(form)
+            return _checkout_page(form, token, 409)
+        flash(services.checkout_refusal(conflict=exc, catalog=deps.catalog), "error")
+        return redirect(url_for(".cart_page"), 303)
+    except ValidationFailed as exc:
+        if services.checkout_key_refused(problem=exc):
+            form.form_errors.append(FORM_SENT_BEFORE)
+        else:
+            apply_field_errors(form, exc.errors)
+        _fresh_key(form)
+        return _checkout_page(form, token, 422)
+    except ServiceUnavailable:
+        # The key stays: if the order went through after all, sending this form again replays
+        # it rather than charging twice.
+        form.form_errors.append(
+            "Checkout is not answering right now. Please try again in a moment; "
+            "if it keeps failing, check your orders before trying again."
+        )
+        return _checkout_page(form, token, 503)
+    flash(f"Thank you! Order {_short_id(order.id)} is placed and paid.", "success")
+    return redirect(url_for(".order_page", order_id=order.id), 303)
+
+
+@bp.get("/orders")
+def orders_page() -> str:
+    token = _shopper_token("Log in to see your orders.")
+    page = request.args.get("page", 1, type=int)
+    history = services.orders_list(
+        orders=_deps().orders,
+        token=token,
+        page=page if 1 <= page <= 10_000 else 1,
+        page_size=ORDERS_PAGE_SIZE,
+    )
+    return render_template("orders.html", history=history)
+
+
+@bp.get("/orders/<order_id>")
+def order_page(order_id: str) -> str:
+    token = _shopper_token("Log in to see your order.")
+    order = services.order_get(orders=_deps().orders, token=token, order_id=order_id)
+    return render_template("order.html", order=order)
+
+
+@bp.get("/session/socket")
+def session_socket() -> Response:
+    """The notifications socket's address and the shopper's token, for notifications.js: a
+    same-origin read, so no other site gets the token."""
+    token = session.get("token")
+    grant = None
+    if token:
+        grant = services.socket_grant(
+            token=token, url=_deps().settings.notifications_public_url, now=time.time()
+        )
+    if grant is None:
+        problem = Unauthorized("Log in to receive order notifications.")
+        response = jsonify(problem.body(instance=request.path))
+        response.status_code = problem.status
+        response.content_type = PROBLEM_CONTENT_TYPE
+        response.headers.update(problem.headers)
+    else:
+        response = jsonify(grant.model_dump())
+    response.headers["Cache-Control"] = "no-store"
+    return response
 
 
 # --- accounts -----------------------------------------------------------------------------

@@ -1,22 +1,39 @@
-"""Fakes of the three services the pages use, and an app wired to them."""
+"""Fakes of the four services the pages use, and an app wired to them."""
 
 from __future__ import annotations
 
 import uuid
+from datetime import UTC, datetime, timedelta
 
 import pytest
 
 from polykit.errors import (
     Conflict,
     NotFound,
+    ProblemError,
     ServiceUnavailable,
     TooManyRequests,
     Unauthorized,
     ValidationFailed,
 )
 from storefront.app import create_app
-from storefront.clients import InfoResult
-from storefront.schemas import Account, Cart, CartItem, Category, Product, ProductPage, TokenGrant
+from storefront.clients import CardDeclined, InfoResult
+from storefront.schemas import (
+    Account,
+    Card,
+    CardSummary,
+    Cart,
+    CartItem,
+    Category,
+    Order,
+    OrderItem,
+    OrderPage,
+    PaymentSummary,
+    Product,
+    ProductPage,
+    ShippingAddress,
+    TokenGrant,
+)
 from storefront.settings import StorefrontSettings
 
 CATEGORIES = [
@@ -167,6 +184,131 @@ class FakeUsers:
         return self.tokens[token]
 
 
+DECLINED_CARD = "4000000000000002"
+
+
+class FakeOrders:
+    """orders to design.md: checks out the caller's cart in the fake cart, prices from the fake
+    catalog, declines payments' declining test card, replays a known Idempotency-Key."""
+
+    def __init__(self, users: FakeUsers, cart: FakeCart, catalog: FakeCatalog) -> None:
+        self.users, self.cart, self.catalog = users, cart, catalog
+        self.by_id: dict[str, tuple[str, Order]] = {}
+        self.placed: list[dict] = []
+        self.answers: dict[tuple[str, str], Order | ProblemError] = {}
+        self.refuse: ProblemError | None = None
+        self.down = False
+        self.clock = datetime(2025, 3, 1, 12, 0, tzinfo=UTC)
+
+    def _owner(self, token: str) -> str:
+        if self.down:
+            raise ServiceUnavailable("The orders service is not answering.")
+        if token not in self.users.tokens:
+            raise Unauthorized("Unknown token.")
+        return self.users.tokens[token].id
+
+    def add(self, owner: str, *, status: str = "paid", skus=("KIT-001",)) -> Order:
+        self.clock += timedelta(minutes=1)
+        items = [
+            OrderItem(sku=s, name=self.catalog.items[s].name, quantity=1, unit_price_cents=1199)
+            for s in skus
+        ]
+        order = Order(
+            id=str(uuid.uuid4()),
+            status=status,
+            items=items,
+            total_cents=sum(i.line_cents for i in items),
+            currency="USD",
+            created_at=self.clock,
+            shipping_address=ShippingAddress(
+                name="Ada Lovelace",
+                line1="12 St James's Square",
+                city="London",
+                postal_code="SW1Y 4JH",
+                country="GB",
+            ),
+            payment=PaymentSummary(
+                status="captured" if status == "paid" else "declined",
+                card=CardSummary(brand="visa", last4="4242"),
+            ),
+        )
+        self.by_id[order.id] = (owner, order)
+        return order
+
+    def place(
+        self, *, token: str, idempotency_key: str, card: Card, shipping_address: ShippingAddress
+    ) -> Order:
+        owner = self._owner(token)
+        self.placed.append(
+            {"key": idempotency_key, "card": card, "shipping_address": shipping_address}
+        )
+        known = self.answers.get((owner, idempotency_key))
+        if known is None:
+            known = self._check_out(token, owner, card, shipping_address)
+            self.answers[(owner, idempotency_key)] = known
+        if isinstance(known, ProblemError):
+            raise known
+        return known
+
+    def _check_out(self, token, owner, card, shipping_address) -> Order | ProblemError:
+        if self.refuse is not None:
+            return self.refuse
+        lines = self.cart.lines.get(token, {})
+        if not lines:
+            return Conflict("Your cart is empty.")
+        items = [
+            OrderItem(
+                sku=s,
+                name=self.catalog.items[s].name,
+                quantity=q,
+                unit_price_cents=self.catalog.items[s].price_cents,
+            )
+            for s, q in lines.items()
+        ]
+        declined = card.number == DECLINED_CARD
+        self.clock += timedelta(minutes=1)
+        order = Order(
+            id=str(uuid.uuid4()),
+            status="payment_failed" if declined else "paid",
+            items=items,
+            total_cents=sum(i.line_cents for i in items),
+            currency="USD",
+            created_at=self.clock,
+            shipping_address=shipping_address,
+            payment=PaymentSummary(
+                status="declined" if declined else "captured",
+                card=CardSummary(brand="visa", last4=card.number[-4:]),
+            ),
+        )
+        self.by_id[order.id] = (owner, order)
+        if declined:
+            return CardDeclined(
+                "The card was declined (card_declined).",
+                decline_code="card_declined",
+                order_id=order.id,
+            )
+        lines.clear()
+        return order
+
+    def orders_of(self, owner: str) -> list[Order]:
+        mine = [order for who, order in self.by_id.values() if who == owner]
+        return sorted(mine, key=lambda order: order.created_at, reverse=True)
+
+    def orders(self, *, token: str, page: int, page_size: int) -> OrderPage:
+        mine = self.orders_of(self._owner(token))
+        start = (page - 1) * page_size
+        return OrderPage(
+            items=mine[start : start + page_size], page=page, page_size=page_size, total=len(mine)
+        )
+
+    def order(self, *, token: str, order_id: str) -> Order:
+        owner = self._owner(token)
+        found = self.by_id.get(order_id)
+        if found is None or found[0] != owner:
+            raise NotFound("No such order.")
+        return found[1]
+
+
 @pytest.fixture
 def settings(tmp_path):
     return StorefrontSettings.from_env(data_dir=tmp_path, environment="test")
@@ -190,6 +332,11 @@ def users():
 
 
 @pytest.fixture
+def orders(users, cart, catalog):
+    return FakeOrders(users, cart, catalog)
+
+
+@pytest.fixture
 def directory():
     return FakeDirectory(
         [
@@ -200,9 +347,15 @@ def directory():
 
 
 @pytest.fixture
-def make_app(settings, users, catalog, cart, directory):
+def make_app(settings, users, catalog, cart, orders, directory):
     def make(csrf: bool = False, **overrides):
-        kwargs = {"directory": directory, "users": users, "catalog": catalog, "cart": cart}
+        kwargs = {
+            "directory": directory,
+            "users": users,
+            "catalog": catalog,
+            "cart": cart,
+            "orders": orders,
+        }
         return create_app(
             overrides.pop("settings", settings),
             config={"TESTING": True, "WTF_CSRF_ENABLED": csrf},

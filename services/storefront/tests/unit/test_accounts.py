@@ -65,7 +65,7 @@ def test_register_maps_the_users_services_422_onto_the_form(client, users):
     page = _page(response)
     assert _field_error(page, "password") == "is too common"
     assert _field_error(page, "name") == "must not be blank"
-    assert '<div class="form-errors" role="alert">' in page
+    assert '<div class="form-errors" role="alert" data-testid="form-errors">' in page
     assert "is required" in page
 
 

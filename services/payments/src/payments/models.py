@@ -1,0 +1,114 @@
+"""The payments tables. Alembic's revisions in migrations/versions/ create them; keep the two in
+step (`alembic check` in the integration tests says when they drift).
+
+No column ever holds a full card number or a CVC: a payment keeps the brand and the last four
+digits, and an idempotency record keeps a keyed hash of the request, never the request."""
+
+from __future__ import annotations
+
+import uuid
+from datetime import UTC, datetime
+
+import sqlalchemy as sa
+from sqlalchemy.orm import DeclarativeBase, Mapped, mapped_column
+
+CAPTURED, DECLINED = "captured", "declined"
+RUNNING, DONE = "running", "done"
+# What the ledger records: a capture, a declined attempt (no money moved), a refund.
+CHARGE, DECLINE, REFUND = "charge", "decline", "refund"
+
+BigId = sa.BigInteger().with_variant(sa.Integer(), "sqlite")  # SQLite autoincrements INTEGER only
+
+
+class UtcDateTime(sa.TypeDecorator[datetime]):
+    """Aware UTC datetimes in and out: SQLite keeps no zone and hands back naive values."""
+
+    impl = sa.DateTime(timezone=True)
+    cache_ok = True
+
+    def process_bind_param(self, value: datetime | None, dialect: sa.Dialect) -> datetime | None:
+        if value is not None and value.tzinfo is None:
+            raise ValueError("naive datetime: pass an aware UTC one")
+        return value.astimezone(UTC) if value is not None else None
+
+    def process_result_value(self, value: datetime | None, dialect: sa.Dialect) -> datetime | None:
+        if value is None:
+            return None
+        return value.replace(tzinfo=UTC) if value.tzinfo is None else value.astimezone(UTC)
+
+
+class Base(DeclarativeBase):
+    # Named constraints: the migrations name them the same on SQLite and PostgreSQL.
+    metadata = sa.MetaData(
+        naming_convention={
+            "ix": "ix_%(column_0_label)s",
+            "uq": "uq_%(table_name)s_%(column_0_name)s",
+            "ck": "ck_%(table_name)s_%(constraint_name)s",
+            "fk": "fk_%(table_name)s_%(column_0_name)s_%(referred_table_name)s",
+            "pk": "pk_%(table_name)s",
+        }
+    )
+
+
+class Payment(Base):
+    __tablename__ = "payments"
+    __table_args__ = (
+        # The last line of defence behind the refund's conditional UPDATE.
+        sa.CheckConstraint(
+            "refunded_cents >= 0 AND refunded_cents <= amount_cents", name="refund_within_capture"
+        ),
+        sa.CheckConstraint("amount_cents > 0", name="amount_positive"),
+    )
+
+    id: Mapped[uuid.UUID] = mapped_column(sa.Uuid, primary_key=True)
+    order_id: Mapped[uuid.UUID] = mapped_column(sa.Uuid, index=True)
+    status: Mapped[str] = mapped_column(sa.String(16))
+    decline_code: Mapped[str | None] = mapped_column(sa.String(32))
+    amount_cents: Mapped[int] = mapped_column(sa.BigInteger)
+    refunded_cents: Mapped[int] = mapped_column(sa.BigInteger, default=0)
+    currency: Mapped[str] = mapped_column(sa.String(3))
+    card_brand: Mapped[str] = mapped_column(sa.String(16))
+    card_last4: Mapped[str] = mapped_column(sa.String(4))
+    created_at: Mapped[datetime] = mapped_column(UtcDateTime)
+
+
+class Refund(Base):
+    __tablename__ = "refunds"
+    __table_args__ = (sa.CheckConstraint("amount_cents > 0", name="amount_positive"),)
+
+    id: Mapped[uuid.UUID] = mapped_column(sa.Uuid, primary_key=True)
+    payment_id: Mapped[uuid.UUID] = mapped_column(sa.ForeignKey("payments.id"), index=True)
+    amount_cents: Mapped[int] = mapped_column(sa.BigInteger)
+    created_at: Mapped[datetime] = mapped_column(UtcDateTime)
+
+
+class LedgerEntry(Base):
+    """Append-only: the repository has no way to change or remove an entry, and the migration
+    installs triggers that refuse UPDATE and DELETE on the table itself."""
+
+    __tablename__ = "ledger"
+
+    id: Mapped[int] = mapped_column(BigId, primary_key=True)
+    kind: Mapped[str] = mapped_column(sa.String(16))
+    payment_id: Mapped[uuid.UUID] = mapped_column(sa.ForeignKey("payments.id"), index=True)
+    refund_id: Mapped[uuid.UUID | None] = mapped_column(sa.ForeignKey("refunds.id"))
+    amount_cents: Mapped[int] = mapped_column(sa.BigInteger)
+    currency: Mapped[str] = mapped_column(sa.String(3))
+    created_at: Mapped[datetime] = mapped_column(UtcDateTime)
+
+
+class IdempotencyKey(Base):
+    """One claimed `Idempotency-Key` per caller. The claim is the INSERT of this row: the
+    primary key lets exactly one of several concurrent requests have it."""
+
+    __tablename__ = "idempotency_keys"
+
+    caller: Mapped[str] = mapped_column(sa.String(200), primary_key=True)
+    key: Mapped[str] = mapped_column(sa.String(255), primary_key=True)
+    request_hash: Mapped[str] = mapped_column(sa.String(64))
+    status: Mapped[str] = mapped_column(sa.String(8))
+    response_status: Mapped[int | None] = mapped_column(sa.Integer)
+    # The JSON exactly as first sent, so that a replay is byte for byte the same answer.
+    response_body: Mapped[str | None] = mapped_column(sa.Text)
+    # When the current claim was made; it doubles as the claim's fencing token (see repository).
+    created_at: Mapped[datetime] = mapped_column(UtcDateTime, index=True)
