@@ -50,6 +50,9 @@ def store(tmp_path_factory, fresh_database) -> Iterator[StoreUnderTest]:
         "OTEL_EXPORTER_OTLP_PROTOCOL": "http/protobuf",
         "OTEL_BSP_SCHEDULE_DELAY": "200",
         "ENVIRONMENT": "test",
+        # The recovery loop settles a checkout left pending after this long: short, for the tests
+        # that kill a service mid-checkout.
+        "CHECKOUT_TIMEOUT_SECONDS": "5",
     }
     if fresh_database:
         admin = psycopg.conninfo.conninfo_to_dict(os.environ["E2E_POSTGRES_URL"])

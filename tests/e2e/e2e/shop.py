@@ -92,3 +92,58 @@ class Shopper:
 
 def quantities(cart: dict) -> dict[str, int]:
     return {item["sku"]: item["quantity"] for item in cart["items"]}
+
+
+# --- checkout --------------------------------------------------------------------------------
+
+GOOD_CARD = {"number": "4242424242424242", "exp_month": 12, "exp_year": 2031, "cvc": "123"}
+DECLINED_CARD = GOOD_CARD | {"number": "4000000000000002"}
+ADDRESS = {
+    "name": "Ada Shopper",
+    "line1": "1 Analytical Way",
+    "city": "London",
+    "postal_code": "N1 9GU",
+    "country": "GB",
+}
+STAFF = {"email": "staff@polyshop.local", "password": "local-only-staff-password"}
+
+
+def checkout(
+    shopper: Shopper, *, card: dict | None = None, key: str | None = None, **body: object
+) -> httpx.Response:
+    payload = {"card": card or GOOD_CARD, "shipping_address": ADDRESS} | body
+    headers = shopper.auth | {"Idempotency-Key": key or uuid.uuid4().hex}
+    return call("orders", "POST", "/api/orders", json=payload, headers=headers)
+
+
+def stock(sku: str) -> int:
+    response = call("inventory", "GET", f"/api/stock/{sku}")
+    response.raise_for_status()
+    return response.json()["available"]
+
+
+def staff_auth() -> dict[str, str]:
+    response = call("users", "POST", "/api/tokens", json=STAFF)
+    response.raise_for_status()
+    return {"Authorization": f"Bearer {response.json()['access_token']}"}
+
+
+def payments_of(order_id: str, auth: dict[str, str]) -> list[dict]:
+    response = call("payments", "GET", "/api/payments", params={"order_id": order_id}, headers=auth)
+    response.raise_for_status()
+    return response.json()["items"]
+
+
+def order(shopper: Shopper, order_id: str) -> httpx.Response:
+    return call("orders", "GET", f"/api/orders/{order_id}", headers=shopper.auth)
+
+
+def orders_of(shopper: Shopper) -> list[dict]:
+    response = call("orders", "GET", "/api/orders", headers=shopper.auth)
+    response.raise_for_status()
+    return response.json()["items"]
+
+
+def prices(skus: list[str]) -> dict[str, int]:
+    items = products(sku=skus, page_size=len(skus))["items"]
+    return {p["sku"]: p["price_cents"] for p in items}

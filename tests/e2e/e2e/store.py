@@ -15,7 +15,7 @@ import httpx
 import pytest
 from cryptography.hazmat.primitives.asymmetric.ed25519 import Ed25519PrivateKey
 
-from e2e.matrix import SERVICES, Service
+from e2e.matrix import BY_NAME, SERVICES, Service
 from e2e.otlp import OtlpReceiver
 from e2e.waiting import poll_until
 
@@ -63,26 +63,47 @@ class LocalStore:
                 f"ports in use: {names}. Stop what holds them (a `make up`?), or test that store "
                 "by setting STOREFRONT_URL (and the other <NAME>_URL) instead."
             )
-        commands = procfile_commands()
-        env = {**os.environ, "DATA_DIR": str(self.workdir / "data"), **self.env}
         (self.workdir / "logs").mkdir(parents=True, exist_ok=True)
         for service in services:
-            log_path = self.workdir / "logs" / f"{service.name}.log"
-            with log_path.open("wb") as log:
-                popen = subprocess.Popen(
-                    commands[service.name],
-                    cwd=REPO,
-                    env=env,
-                    stdout=log,
-                    stderr=subprocess.STDOUT,
-                    start_new_session=True,
-                )
-            self.processes[service.name] = Process(service, popen, log_path)
+            self.spawn(service.name)
         try:
             self.wait_ready(services, timeout=timeout)
         except Exception:
             self.stop()
             raise
+        # Companion processes (orders' worker) start once the services they serve are up.
+        names = {service.name for service in services}
+        for name in procfile_commands():
+            if name not in names and name.split("-", 1)[0] in names:
+                self.spawn(name)
+
+    def spawn(self, name: str) -> Process:
+        """Start one Procfile entry (again), its log appended to logs/<name>.log."""
+        env = {**os.environ, "DATA_DIR": str(self.workdir / "data"), **self.env}
+        log_path = self.workdir / "logs" / f"{name}.log"
+        service = BY_NAME.get(name) or BY_NAME[name.split("-", 1)[0]]
+        with log_path.open("ab") as log:
+            popen = subprocess.Popen(
+                procfile_commands()[name],
+                cwd=REPO,
+                env=env,
+                stdout=log,
+                stderr=subprocess.STDOUT,
+                start_new_session=True,
+            )
+        self.processes[name] = Process(service, popen, log_path)
+        return self.processes[name]
+
+    def kill(self, name: str, sig: signal.Signals = signal.SIGKILL) -> None:
+        """Stop one entry the hard way (the whole process group: gunicorn's worker too)."""
+        process = self.processes.pop(name)
+        os.killpg(process.popen.pid, sig)
+        process.popen.wait(timeout=30)
+
+    def restart(self, name: str, *, timeout: float = 60) -> None:
+        self.spawn(name)
+        if name in BY_NAME:
+            self.wait_ready((BY_NAME[name],), timeout=timeout)
 
     def wait_ready(self, services: tuple[Service, ...], *, timeout: float) -> float:
         started = time.monotonic()

@@ -72,8 +72,10 @@ class ServiceSettings(BaseSettings):
     # and runs `python -m <service> migrate` once, in a Job, before the pods roll.
     migrate_on_start: bool = True
 
+    # A subclass's validator with the same name would silently replace this one: subclasses name
+    # theirs after themselves (`_check_cart`, ...).
     @model_validator(mode="after")
-    def _check(self) -> Self:
+    def _check_service_settings(self) -> Self:
         if self.port == 0:
             object.__setattr__(self, "port", SERVICE_PORTS[self.service_name])
         if not self.service_version:

@@ -74,3 +74,15 @@ def test_secret_values_stay_out_of_errors(monkeypatch):
         WithNumericSecret.from_env()
     assert "SECRET_KEY" in str(raised.value)
     assert "hunter2" not in str(raised.value)
+
+
+def test_a_subclass_validator_does_not_replace_the_base_rules(monkeypatch):
+    from pydantic import model_validator
+
+    class WithItsOwnCheck(CatalogLike):
+        @model_validator(mode="after")
+        def _check_with_its_own(self):
+            return self
+
+    monkeypatch.delenv("PORT", raising=False)
+    assert WithItsOwnCheck.from_env().port == 8001

@@ -36,7 +36,7 @@ class NotificationsSettings(ServiceSettings):
         return value
 
     @model_validator(mode="after")
-    def _check(self) -> Self:
+    def _check_notifications(self) -> Self:
         # Replicas reach each other's sockets only through Redis; in-process is for one process.
         if self.environment == "production" and not self.redis_url:
             raise ValueError("REDIS_URL is required when ENVIRONMENT=production")

@@ -7,7 +7,7 @@ import math
 import time
 from collections.abc import Callable, Iterator
 from dataclasses import dataclass
-from typing import Any, ClassVar
+from typing import TYPE_CHECKING, Any, ClassVar
 
 from django.core.exceptions import BadRequest as DjangoBadRequest
 from django.core.exceptions import ImproperlyConfigured, SuspiciousOperation
@@ -51,6 +51,10 @@ from polykit.observe import RequestObserver
 from polykit.routes import normalise_route
 from polykit.telemetry import UNTRACED_URLS
 
+if TYPE_CHECKING:
+    from orders.clients import Users
+    from orders.services import Collaborators
+
 
 @dataclass(frozen=True)
 class Kit:
@@ -61,6 +65,10 @@ class Kit:
     verifier: TokenVerifier
     # This service's own token, for its calls to the other services.
     service_tokens: ServiceTokens
+    # The checkout's collaborators: the other services, metrics, the clock.
+    checkout: Collaborators
+    # For the admin's staff login.
+    users: Users
 
 
 # Django builds middleware and views from dotted paths, not from arguments: they find the kit here.

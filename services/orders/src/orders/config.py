@@ -8,7 +8,7 @@ import dj_database_url
 from pydantic import field_validator, model_validator
 from pydantic_settings import NoDecode
 
-from polykit.settings import ServiceSettings, SettingsError
+from polykit.settings import ServiceSettings, SettingsError, local_url
 from polykit.stores import CONNECT_TIMEOUT_SECONDS
 
 # For local runs only (Django's own prefix for such keys); refused when ENVIRONMENT=production.
@@ -25,6 +25,20 @@ class OrdersSettings(ServiceSettings):
     # the pod IP as Host; the public host name is checked at the ingress.
     allowed_hosts: Annotated[list[str], NoDecode] = ["*"]
 
+    # The services the checkout saga calls.
+    cart_url: str = local_url("cart")
+    catalog_url: str = local_url("catalog")
+    inventory_url: str = local_url("inventory")
+    payments_url: str = local_url("payments")
+    notifications_url: str = local_url("notifications")
+    # An order still pending this long after its last step is the recovery loop's to settle.
+    # Longer than a checkout can take: every call it makes has a timeout of a few seconds.
+    checkout_timeout_seconds: float = 30.0
+    # How often `python -m orders worker` looks for events to relay and orders to recover.
+    worker_interval_seconds: float = 1.0
+    # Where the worker serves its own /metrics (0: nowhere).
+    worker_metrics_port: int = 0
+
     @field_validator("allowed_hosts", mode="before")
     @classmethod
     def _split_hosts(cls, value: Any) -> Any:
@@ -36,6 +50,10 @@ class OrdersSettings(ServiceSettings):
     def _check_secret(self) -> Self:
         if self.environment == "production" and self.secret_key == LOCAL_SECRET_KEY:
             raise ValueError("SECRET_KEY must be set when ENVIRONMENT=production")
+        if self.checkout_timeout_seconds <= 0:
+            raise ValueError("CHECKOUT_TIMEOUT_SECONDS must be positive")
+        if self.worker_interval_seconds <= 0:
+            raise ValueError("WORKER_INTERVAL_SECONDS must be positive")
         return self
 
 
@@ -49,7 +67,14 @@ def django_database(settings: OrdersSettings) -> dict[str, Any]:
         settings.data_dir.mkdir(parents=True, exist_ok=True)
         path = (settings.data_dir / "orders.db").resolve()
         database = dj_database_url.parse(f"sqlite:///{path}")
-        database["OPTIONS"] = {"timeout": CONNECT_TIMEOUT_SECONDS}
+        database["OPTIONS"] = {
+            "timeout": CONNECT_TIMEOUT_SECONDS,
+            # A writing transaction takes the write lock when it begins, so two of them wait
+            # for each other instead of failing at their first write ("database is locked");
+            # WAL lets readers on while the web process and the worker write.
+            "transaction_mode": "IMMEDIATE",
+            "init_command": "PRAGMA journal_mode=WAL;",
+        }
         return database
     database = dj_database_url.parse(
         settings.database_url,

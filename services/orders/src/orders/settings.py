@@ -19,13 +19,22 @@ INSTALLED_APPS = [
     "django.contrib.staticfiles",
     "rest_framework",
     "drf_spectacular",
+    "orders.apps.OrdersConfig",
 ]
+
+# The admin's only way in: staff of the users service, by their email and password there. No
+# password is kept here; sessions end sooner than Django's two weeks, as staff can lose the role.
+AUTHENTICATION_BACKENDS = ["orders.backends.UsersStaffBackend"]
+SESSION_COOKIE_AGE = 8 * 3600
 
 # DjangoInstrumentor puts its middleware in front of these, so the observer sits right under the
 # request's span.
 MIDDLEWARE = [
     "orders.adapter.ObserverMiddleware",
     "django.middleware.security.SecurityMiddleware",
+    # The admin's CSS and scripts, straight from Django's package: no collectstatic step, so
+    # the image's filesystem can stay read-only.
+    "whitenoise.middleware.WhiteNoiseMiddleware",
     "django.contrib.sessions.middleware.SessionMiddleware",
     "django.middleware.common.CommonMiddleware",
     "django.middleware.csrf.CsrfViewMiddleware",
@@ -68,6 +77,8 @@ LANGUAGE_CODE = "en-us"
 USE_I18N = False
 
 STATIC_URL = "static/"
+WHITENOISE_USE_FINDERS = True
+WHITENOISE_AUTOREFRESH = False
 
 LOGGING = logging_config(SERVICE_SETTINGS.service_name, SERVICE_SETTINGS.log_level)
 # 4xx answers are in the kit's access log already; Django's own line for each would double

@@ -2,8 +2,12 @@
 
 import os
 
-os.environ.setdefault("DJANGO_SETTINGS_MODULE", "orders.settings")
+import django
 
-from orders.app import create_app
+os.environ.setdefault("DJANGO_SETTINGS_MODULE", "orders.settings")
+# Before the app factory is imported: it imports the models.
+django.setup(set_prefix=False)
+
+from orders.app import create_app  # noqa: E402
 
 application = create_app()

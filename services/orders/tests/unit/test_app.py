@@ -194,7 +194,7 @@ def test_openapi_documents_the_api(client):
     assert response.status_code == 200
     document = response.json()
     assert document["openapi"].startswith("3.")
-    assert set(document["paths"]) == {"/api/info"}
+    assert set(document["paths"]) == {"/api/info", "/api/orders", "/api/orders/{order_id}"}
     schema = document["paths"]["/api/info"]["get"]["responses"]["200"]["content"]
     assert schema["application/json"]["schema"] == {"$ref": "#/components/schemas/ServiceInfo"}
     assert "ready" in document["components"]["schemas"]["ServiceInfo"]["properties"]
@@ -205,3 +205,9 @@ def test_unhandled_error_is_logged_with_its_traceback(client, caplog):
         client.get("/api/boom")
     record = next(r for r in caplog.records if r.levelname == "ERROR")
     assert record.exc_info[0] is ZeroDivisionError
+
+
+def test_the_migrations_match_the_models():
+    from django.core.management import call_command
+
+    call_command("makemigrations", "orders", "--check", "--dry-run", verbosity=0)

@@ -43,3 +43,30 @@ def test_production_refuses_the_local_secret_key():
             database_url="postgresql://x@db/o",
             service_client_secret="from-a-secret",
         )
+
+
+def test_sqlite_takes_its_write_lock_up_front_and_lets_readers_on(tmp_path):
+    options = django_database(OrdersSettings.from_env(data_dir=tmp_path))["OPTIONS"]
+    assert options["transaction_mode"] == "IMMEDIATE"
+    assert "journal_mode=WAL" in options["init_command"]
+
+
+def test_the_saga_peers_and_timeouts_come_from_the_environment(monkeypatch):
+    monkeypatch.setenv("PAYMENTS_URL", "http://payments:8004")
+    monkeypatch.setenv("CHECKOUT_TIMEOUT_SECONDS", "12")
+    settings = OrdersSettings.from_env()
+    assert settings.payments_url == "http://payments:8004"
+    assert settings.checkout_timeout_seconds == 12
+    assert settings.inventory_url == "http://127.0.0.1:8007"
+
+
+def test_a_checkout_timeout_must_be_positive():
+    with pytest.raises(SettingsError, match="CHECKOUT_TIMEOUT_SECONDS"):
+        OrdersSettings.from_env(checkout_timeout_seconds=0)
+
+
+def test_the_command_line_knows_its_three_modes():
+    from orders.__main__ import main
+
+    with pytest.raises(SystemExit, match="worker"):
+        main(["serve"])
