@@ -13,17 +13,26 @@ Migrations always run on a synchronous engine, also for the asyncio services.
 
 from __future__ import annotations
 
+import logging
+import threading
+from collections.abc import Callable
 from typing import TYPE_CHECKING
 
 from alembic import command, context
 from alembic.config import Config
 
+from polykit.health import LIFECYCLE, Lifecycle
 from polykit.stores import sync_engine
 
 if TYPE_CHECKING:
     import sqlalchemy as sa
 
     from polykit.settings import ServiceSettings
+
+log = logging.getLogger("polyshop.migrations")
+# Alembic keeps its running state in module globals: two migrations at once in one process (tests
+# building several apps, a retry racing a start) would tread on each other.
+_ONE_AT_A_TIME = threading.Lock()
 
 
 def alembic_config(settings: ServiceSettings, package: str) -> Config:
@@ -38,7 +47,8 @@ def migrate(settings: ServiceSettings, package: str, revision: str = "head") -> 
     """Bring the service's tables up to `revision` (what `python -m <service> migrate` runs)."""
     config = alembic_config(settings, package)
     try:
-        command.upgrade(config, revision)
+        with _ONE_AT_A_TIME:
+            command.upgrade(config, revision)
     finally:
         config.attributes["engine"].dispose()
 
@@ -56,3 +66,51 @@ def run_migrations(metadata: sa.MetaData) -> None:
         )
         with context.begin_transaction():
             context.run_migrations()
+
+
+class Preparation:
+    """Runs a service's migrate-and-seed step as its server starts. A database that is not up
+    yet is retried in the background, with readiness at 503 meanwhile (add `check` to the
+    readiness checks), rather than crashing the server: services start in any order. Any other
+    failure (a broken migration) is logged loudly and the service stays not ready."""
+
+    RETRY_SECONDS = 2.0
+
+    def __init__(
+        self, prepare: Callable[[], None], *, name: str, lifecycle: Lifecycle = LIFECYCLE
+    ) -> None:
+        self.prepare = prepare
+        self.name = name
+        self.lifecycle = lifecycle
+        self.done = threading.Event()
+        self._stopping = threading.Event()
+
+    def start(self) -> None:
+        if not self._attempt():
+            threading.Thread(target=self._retry, name=f"{self.name}-prepare", daemon=True).start()
+
+    def stop(self) -> None:
+        self._stopping.set()
+
+    def _attempt(self) -> bool:
+        import sqlalchemy as sa
+
+        try:
+            self.prepare()
+        except sa.exc.OperationalError as exc:
+            log.warning("database not reachable yet, will retry: %s", type(exc.orig).__name__)
+            return False
+        self.done.set()
+        return True
+
+    def _retry(self) -> None:
+        try:
+            while not self._stopping.wait(self.RETRY_SECONDS) and not self.lifecycle.draining:
+                if self._attempt():
+                    return
+        except Exception:
+            log.exception("migrating the database failed; the service stays not ready")
+
+    def check(self) -> None:
+        if not self.done.is_set():
+            raise RuntimeError("the tables are not in place yet")

@@ -4,6 +4,7 @@ without any HTTP. Services' unit tests use it to call their protected endpoints.
 from __future__ import annotations
 
 import base64
+import json
 import time
 import uuid
 from collections.abc import Iterator
@@ -100,3 +101,31 @@ def fresh_postgres_database(admin_url: str) -> Iterator[str]:
     finally:
         with psycopg.connect(admin_url, autocommit=True) as connection:
             connection.execute(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)')
+
+
+ALL_ROLES = ("customer", "staff", "service")
+
+
+def bad_authorizations(issuer: TestIssuer) -> dict[str, str]:
+    """Authorization headers that must each be refused with a 401, by what is wrong with them.
+    The forged ones claim every role, so a check that lets one through is plain to see."""
+    header, _, signature = issuer.token(roles=("customer",)).split(".")
+    now = int(time.time())
+    claims = {"iss": ISSUER, "aud": AUDIENCE, "sub": "mallory", "roles": list(ALL_ROLES)}
+    claims |= {"iat": now, "exp": now + 600}
+    elevated = base64.urlsafe_b64encode(json.dumps(claims).encode()).rstrip(b"=").decode()
+    unsigned = jwt.encode(claims, None, algorithm="none", headers={"kid": issuer.kid})
+    return {
+        "another scheme": "Basic YWxpY2U6c2VjcmV0",
+        "no token after Bearer": "Bearer ",
+        "not a JWT": "Bearer not-a-jwt",
+        "expired": f"Bearer {issuer.token(roles=ALL_ROLES, lifetime=-60)}",
+        "lives too long": f"Bearer {issuer.token(roles=ALL_ROLES, lifetime=3600)}",
+        "tampered claims": f"Bearer {header}.{elevated}.{signature}",
+        "another key, our kid": f"Bearer {TestIssuer(kid=issuer.kid).token(roles=ALL_ROLES)}",
+        "wrong audience": f"Bearer {issuer.token(roles=ALL_ROLES, aud='elsewhere')}",
+        "wrong issuer": f"Bearer {issuer.token(roles=ALL_ROLES, iss='someone-else')}",
+        "alg none": f"Bearer {unsigned}",
+        "unknown kid": f"Bearer {TestIssuer(kid='rotated-away').token(roles=ALL_ROLES)}",
+        "unknown role": f"Bearer {issuer.token(roles=('admin',))}",
+    }

@@ -19,7 +19,6 @@ from inventory import adapter, services
 from inventory.background import (
     TRANSIENT,
     Background,
-    Preparation,
     after,
     seed_until_done,
     sweep_forever,
@@ -41,7 +40,7 @@ from polykit.auth import TokenVerifier
 from polykit.health import LIFECYCLE, Lifecycle, Readiness
 from polykit.http import make_client
 from polykit.metrics import Metrics
-from polykit.migrations import migrate
+from polykit.migrations import Preparation, migrate
 from polykit.observe import RequestObserver
 from polykit.settings import framework_version, token_verifier_options
 from polykit.stores import engine_check
@@ -50,8 +49,6 @@ from polykit.telemetry import setup_tracing
 BACKGROUND = "inventory.background"
 
 log = logging.getLogger("polyshop.inventory")
-# Alembic runs migrations through module-level proxies: one migration at a time per process.
-_MIGRATING = threading.Lock()
 
 
 def utc_now() -> datetime:
@@ -92,8 +89,8 @@ def create_app(
     checks: dict[str, Callable[[], None]] = {"database": engine_check(engine)}
     prepared = threading.Event()
     if settings.migrate_on_start:
-        preparation = Preparation(partial(migrate_database, settings))
-        preparation.start(workers)
+        preparation = Preparation(partial(migrate_database, settings), name="inventory")
+        preparation.start()
         checks["schema"] = preparation.check
         prepared = preparation.done
     else:
@@ -160,8 +157,7 @@ def service_metrics(settings: InventorySettings) -> Metrics:
 
 
 def migrate_database(settings: InventorySettings) -> None:
-    with _MIGRATING:
-        migrate(settings, "inventory")
+    migrate(settings, "inventory")
 
 
 def seed_once(settings: InventorySettings) -> int:

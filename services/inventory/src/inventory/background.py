@@ -41,42 +41,6 @@ class Background:
             thread.join(timeout)
 
 
-class Preparation:
-    """Runs the migrations as the worker starts. A database that is not up yet is retried in the
-    background, with readiness at 503 meanwhile, rather than crashing the worker: services start
-    in any order. Any other failure (a broken migration) does crash it, loudly."""
-
-    RETRY_SECONDS = 2.0
-
-    def __init__(self, prepare: Callable[[], None]) -> None:
-        self.prepare = prepare
-        self.done = threading.Event()
-
-    def start(self, background: Background) -> None:
-        if not self._attempt():
-            background.spawn("inventory-prepare", self._retry)
-
-    def _attempt(self) -> bool:
-        try:
-            self.prepare()
-        except sa.exc.OperationalError as exc:
-            log.warning("database not reachable yet, will retry: %s", type(exc.orig).__name__)
-            return False
-        self.done.set()
-        return True
-
-    def _retry(self, stopping: threading.Event) -> None:
-        try:
-            while not stopping.wait(self.RETRY_SECONDS) and not self._attempt():
-                pass
-        except Exception:
-            log.exception("migrating the database failed; the service stays not ready")
-
-    def check(self) -> None:
-        if not self.done.is_set():
-            raise RuntimeError("the tables are not in place yet")
-
-
 def after(ready: threading.Event, job: Callable[[threading.Event], None]):
     """`job`, once `ready` is set (unless the worker stops first)."""
 

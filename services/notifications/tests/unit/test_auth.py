@@ -3,12 +3,9 @@
 
 from __future__ import annotations
 
-import base64
 import json
-import time
 
 import httpx
-import jwt
 from opentelemetry.sdk.trace.export import SimpleSpanProcessor
 from opentelemetry.sdk.trace.export.in_memory_span_exporter import InMemorySpanExporter
 from opentelemetry.trace import SpanKind, StatusCode
@@ -20,7 +17,7 @@ from notifications.settings import NotificationsSettings
 from polykit.auth import TokenVerifier
 from polykit.health import Lifecycle
 from polykit.telemetry import setup_tracing
-from polykit.testing import TestIssuer
+from polykit.testing import TestIssuer, bad_authorizations
 
 ALL_ROLES = ("customer", "staff", "service")
 
@@ -52,35 +49,6 @@ class PublicReadStaffWrite(handlers.BaseHandler):
 
 PROTECTED = [("POST", "/api/service-only"), ("PUT", "/api/public-read-staff-write")]
 PUBLIC = ["/api/public-read-staff-write", "/api/info", "/openapi.json", "/healthz", "/readyz"]
-
-
-def bad_authorizations(issuer: TestIssuer) -> dict[str, str]:
-    """Authorization headers that must each be refused with a 401, by what is wrong with them."""
-    header, _, signature = issuer.token(roles=("customer",)).split(".")
-    now = int(time.time())
-    claims = {
-        "iss": "polyshop-users",
-        "aud": "polyshop",
-        "sub": "mallory",
-        "roles": list(ALL_ROLES),
-    }
-    claims |= {"iat": now, "exp": now + 600}
-    elevated = base64.urlsafe_b64encode(json.dumps(claims).encode()).rstrip(b"=").decode()
-    return {
-        "another scheme": "Basic YWxpY2U6c2VjcmV0",
-        "no token after Bearer": "Bearer ",
-        "not a JWT": "Bearer not-a-jwt",
-        "expired": f"Bearer {issuer.token(roles=ALL_ROLES, lifetime=-60)}",
-        "lives too long": f"Bearer {issuer.token(roles=ALL_ROLES, lifetime=3600)}",
-        "tampered claims": f"Bearer {header}.{elevated}.{signature}",
-        "another key, our kid": f"Bearer {TestIssuer(kid=issuer.kid).token(roles=ALL_ROLES)}",
-        "wrong audience": f"Bearer {issuer.token(roles=ALL_ROLES, aud='elsewhere')}",
-        "wrong issuer": f"Bearer {issuer.token(roles=ALL_ROLES, iss='someone-else')}",
-        "alg none": "Bearer "
-        + jwt.encode(claims, None, algorithm="none", headers={"kid": issuer.kid}),
-        "unknown kid": f"Bearer {TestIssuer(kid='rotated-away').token(roles=ALL_ROLES)}",
-        "unknown role": f"Bearer {issuer.token(roles=('admin',))}",
-    }
 
 
 class AuthTestCase(AsyncHTTPTestCase):

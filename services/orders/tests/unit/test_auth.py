@@ -3,13 +3,9 @@ routes (the real ones arrive with the orders API)."""
 
 from __future__ import annotations
 
-import base64
-import json
-import time
 from types import ModuleType
 
 import httpx
-import jwt
 import pytest
 from django.test import Client, override_settings
 from django.urls import path
@@ -23,7 +19,7 @@ from orders.adapter import IsCustomer, IsService, IsStaff
 from orders.app import create_app
 from polykit.auth import TokenVerifier
 from polykit.health import Lifecycle
-from polykit.testing import TestIssuer
+from polykit.testing import TestIssuer, bad_authorizations
 
 ALL_ROLES = ("customer", "staff", "service")
 
@@ -73,35 +69,6 @@ def client(issuer):
 
 def bearer(token: str) -> dict[str, str]:
     return {"Authorization": f"Bearer {token}"}
-
-
-def bad_authorizations(issuer: TestIssuer) -> dict[str, str]:
-    """Authorization headers that must each be refused with a 401, by what is wrong with them."""
-    header, _, signature = issuer.token(roles=("customer",)).split(".")
-    now = int(time.time())
-    claims = {
-        "iss": "polyshop-users",
-        "aud": "polyshop",
-        "sub": "mallory",
-        "roles": list(ALL_ROLES),
-    }
-    claims |= {"iat": now, "exp": now + 600}
-    elevated = base64.urlsafe_b64encode(json.dumps(claims).encode()).rstrip(b"=").decode()
-    return {
-        "another scheme": "Basic YWxpY2U6c2VjcmV0",
-        "no token after Bearer": "Bearer ",
-        "not a JWT": "Bearer not-a-jwt",
-        "expired": f"Bearer {issuer.token(roles=ALL_ROLES, lifetime=-60)}",
-        "lives too long": f"Bearer {issuer.token(roles=ALL_ROLES, lifetime=3600)}",
-        "tampered claims": f"Bearer {header}.{elevated}.{signature}",
-        "another key, our kid": f"Bearer {TestIssuer(kid=issuer.kid).token(roles=ALL_ROLES)}",
-        "wrong audience": f"Bearer {issuer.token(roles=ALL_ROLES, aud='elsewhere')}",
-        "wrong issuer": f"Bearer {issuer.token(roles=ALL_ROLES, iss='someone-else')}",
-        "alg none": "Bearer "
-        + jwt.encode(claims, None, algorithm="none", headers={"kid": issuer.kid}),
-        "unknown kid": f"Bearer {TestIssuer(kid='rotated-away').token(roles=ALL_ROLES)}",
-        "unknown role": f"Bearer {issuer.token(roles=('admin',))}",
-    }
 
 
 def assert_problem(response, status: int) -> dict:

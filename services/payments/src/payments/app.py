@@ -6,7 +6,6 @@ from __future__ import annotations
 import hashlib
 import hmac
 import logging
-import threading
 from collections.abc import Callable
 from datetime import UTC, datetime, timedelta
 
@@ -31,15 +30,13 @@ from polykit.auth import TokenVerifier
 from polykit.health import LIFECYCLE, Lifecycle, Readiness
 from polykit.http import make_client
 from polykit.metrics import Metrics
-from polykit.migrations import migrate
+from polykit.migrations import Preparation, migrate
 from polykit.observe import RequestObserver
 from polykit.settings import framework_version, token_verifier_options
 from polykit.stores import engine_check, sync_engine
 from polykit.telemetry import setup_tracing
 
 log = logging.getLogger("polyshop.payments")
-# Alembic runs migrations through module-level proxies: one migration at a time per process.
-_MIGRATING = threading.Lock()
 
 
 def utc_now() -> datetime:
@@ -68,7 +65,9 @@ def create_app(
     enforce_foreign_keys(engine)
     checks: dict[str, Callable[[], None]] = {"database": engine_check(engine)}
     if settings.migrate_on_start:
-        preparation = Preparation(lambda: prepare_database(settings), lifecycle)
+        preparation = Preparation(
+            lambda: prepare_database(settings), name="payments", lifecycle=lifecycle
+        )
         preparation.start()
         checks["schema"] = preparation.check
     readiness = Readiness(checks, lifecycle)
@@ -111,42 +110,4 @@ def request_hash_secret(settings: PaymentsSettings) -> bytes:
 
 def prepare_database(settings: PaymentsSettings) -> None:
     """Tables up to date; safe to repeat."""
-    with _MIGRATING:
-        migrate(settings, "payments")
-
-
-class Preparation:
-    """Migrates as the worker starts. A database that is not up yet is retried in the
-    background, with readiness at 503 meanwhile, rather than crashing the worker: services start
-    in any order. Any other failure (a broken migration) does crash it, loudly."""
-
-    RETRY_SECONDS = 2.0
-
-    def __init__(self, prepare: Callable[[], None], lifecycle: Lifecycle) -> None:
-        self.prepare = prepare
-        self.lifecycle = lifecycle
-        self.done = threading.Event()
-
-    def start(self) -> None:
-        if not self._attempt():
-            threading.Thread(target=self._retry, name="payments-prepare", daemon=True).start()
-
-    def _attempt(self) -> bool:
-        try:
-            self.prepare()
-        except sa.exc.OperationalError as exc:
-            log.warning("database not reachable yet, will retry: %s", type(exc.orig).__name__)
-            return False
-        self.done.set()
-        return True
-
-    def _retry(self) -> None:
-        try:
-            while not self.done.wait(self.RETRY_SECONDS) and not self.lifecycle.draining:
-                self._attempt()
-        except Exception:
-            log.exception("migrating the database failed; the service stays not ready")
-
-    def check(self) -> None:
-        if not self.done.is_set():
-            raise RuntimeError("the tables are not in place yet")
+    migrate(settings, "payments")

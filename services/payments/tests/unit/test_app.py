@@ -9,9 +9,10 @@ import sqlalchemy as sa
 from opentelemetry.sdk.trace.export import SimpleSpanProcessor
 from opentelemetry.sdk.trace.export.in_memory_span_exporter import InMemorySpanExporter
 
-from payments.app import Preparation, create_app
+from payments.app import create_app
 from payments.settings import PaymentsSettings
 from polykit.health import Lifecycle
+from polykit.migrations import Preparation
 from polykit.telemetry import setup_tracing
 
 TRACE_ID = "4bf92f3577b34da6a3ce929d0e0e4736"
@@ -170,7 +171,7 @@ def test_a_database_not_up_yet_is_migrated_once_it_answers():
     class Quick(Preparation):
         RETRY_SECONDS = 0.01
 
-    preparation = Quick(prepare, Lifecycle())
+    preparation = Quick(prepare, name="payments", lifecycle=Lifecycle())
     preparation.start()
     with pytest.raises(RuntimeError):
         preparation.check()

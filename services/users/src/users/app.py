@@ -4,7 +4,6 @@ from __future__ import annotations
 
 import json
 import logging
-import threading
 from collections.abc import Callable
 from datetime import UTC, datetime
 from pathlib import Path
@@ -20,7 +19,7 @@ from pyramid.router import Router
 from polykit.errors import PROBLEM_CONTENT_TYPE
 from polykit.health import LIFECYCLE, Lifecycle, Readiness
 from polykit.metrics import Metrics
-from polykit.migrations import migrate
+from polykit.migrations import Preparation, migrate
 from polykit.observe import RequestObserver
 from polykit.settings import framework_version
 from polykit.stores import engine_check, sync_engine
@@ -36,8 +35,6 @@ OPENAPI_PATH = Path(__file__).with_name("openapi.yaml")
 LOGIN_OUTCOMES = ("success", "bad_credentials", "locked_out")
 
 log = logging.getLogger("polyshop.users")
-# Alembic runs migrations through module-level proxies: one migration at a time per process.
-_MIGRATING = threading.Lock()
 
 
 def utc_now() -> datetime:
@@ -83,7 +80,8 @@ def create_app(
     if settings.migrate_on_start:
         preparation = Preparation(
             lambda: prepare_database(settings, users=users, passwords=passwords, clock=clock),
-            lifecycle,
+            name="users",
+            lifecycle=lifecycle,
         )
         preparation.start()
         checks["schema"] = preparation.check
@@ -134,8 +132,7 @@ def prepare_database(
     clock: Clock = utc_now,
 ) -> None:
     """Tables up to date, then the staff account; both safe to repeat."""
-    with _MIGRATING:
-        migrate(settings, "users")
+    migrate(settings, "users")
     engine = None
     if users is None:
         engine = sync_engine(settings)
@@ -151,40 +148,3 @@ def prepare_database(
     finally:
         if engine is not None:
             engine.dispose()
-
-
-class Preparation:
-    """Runs prepare_database as the worker starts. A database that is not up yet is retried in
-    the background, with readiness at 503 meanwhile, rather than crashing the worker: services
-    start in any order. Any other failure (a broken migration) does crash it, loudly."""
-
-    RETRY_SECONDS = 2.0
-
-    def __init__(self, prepare: Callable[[], None], lifecycle: Lifecycle) -> None:
-        self.prepare = prepare
-        self.lifecycle = lifecycle
-        self.done = threading.Event()
-
-    def start(self) -> None:
-        if not self._attempt():
-            threading.Thread(target=self._retry, name="users-prepare", daemon=True).start()
-
-    def _attempt(self) -> bool:
-        try:
-            self.prepare()
-        except sa.exc.OperationalError as exc:
-            log.warning("database not reachable yet, will retry: %s", type(exc.orig).__name__)
-            return False
-        self.done.set()
-        return True
-
-    def _retry(self) -> None:
-        try:
-            while not self.done.wait(self.RETRY_SECONDS) and not self.lifecycle.draining:
-                self._attempt()
-        except Exception:
-            log.exception("preparing the database failed; the service stays not ready")
-
-    def check(self) -> None:
-        if not self.done.is_set():
-            raise RuntimeError("migrations and seed data are not in place yet")
