@@ -57,13 +57,10 @@ def main() -> None:
             for service in SERVICES:
                 httpx.get(f"{service.url}/api/info", timeout=5).raise_for_status()
             time.sleep(1)
+            # Every process of the store, companions (orders' worker) included.
             rows = [
-                (
-                    service.name,
-                    service.framework,
-                    *_tree_memory_mb(store.processes[service.name].popen.pid),
-                )
-                for service in SERVICES
+                (name, process.service.framework, *_tree_memory_mb(process.popen.pid))
+                for name, process in store.processes.items()
             ]
         finally:
             store.stop()
@@ -73,7 +70,7 @@ def main() -> None:
         f"\npolyshop footprint — {time.strftime('%Y-%m-%d')}, {platform.python_implementation()} "
         f"{platform.python_version()}, {platform.machine()}\n"
     )
-    print("| service | framework | RSS (MB) | PSS (MB) |")
+    print("| process | framework | RSS (MB) | PSS (MB) |")
     print("|---|---|---:|---:|")
     for name, framework, rss, pss in rows:
         print(f"| {name} | {framework} | {rss:.0f} | {pss:.0f} |")
