@@ -8,7 +8,12 @@ them does not carry the other (tens of MB per process).
 
 from __future__ import annotations
 
-from typing import TYPE_CHECKING, Any
+import logging
+from collections.abc import Awaitable, Callable
+from functools import wraps
+from typing import TYPE_CHECKING, Any, TypeVar
+
+from polykit.errors import ServiceUnavailable
 
 if TYPE_CHECKING:
     import redis
@@ -19,6 +24,8 @@ if TYPE_CHECKING:
     from polykit.settings import ServiceSettings
 
 CONNECT_TIMEOUT_SECONDS = 3
+
+log = logging.getLogger("polyshop.stores")
 
 
 def database_url(settings: ServiceSettings, *, driver_async: bool = False) -> sa.URL:
@@ -127,3 +134,26 @@ def describe_store(settings: ServiceSettings) -> str:
     if settings.database_url:
         return sa.make_url(settings.database_url).get_backend_name()
     return "sqlite"
+
+
+Method = TypeVar("Method", bound=Callable[..., Awaitable[Any]])
+
+
+def unavailable_on(
+    *errors: type[BaseException], store: str, detail: str
+) -> Callable[[Method], Method]:
+    """For an async store's methods: the store being down or too slow is a 503 problem with
+    `detail`, and a warning line — not a 500 with a traceback."""
+
+    def decorator(method: Method) -> Method:
+        @wraps(method)
+        async def translated(*args: Any, **kwargs: Any) -> Any:
+            try:
+                return await method(*args, **kwargs)
+            except errors as exc:
+                log.warning("the %s store did not answer: %s", store, type(exc).__name__)
+                raise ServiceUnavailable(detail) from None
+
+        return translated  # type: ignore[return-value]
+
+    return decorator

@@ -11,13 +11,19 @@ from typing import TYPE_CHECKING
 
 import redis.exceptions
 
-from cart.repository import CartLine, PutOutcome, unavailable_on
+from cart.repository import CartLine, PutOutcome
+from polykit.stores import unavailable_on
 
 if TYPE_CHECKING:
     import redis.asyncio
 
 CART_TTL_SECONDS = 30 * 24 * 60 * 60
-down = unavailable_on(redis.exceptions.ConnectionError, redis.exceptions.TimeoutError)
+down = unavailable_on(
+    redis.exceptions.ConnectionError,
+    redis.exceptions.TimeoutError,
+    store="cart",
+    detail="Carts cannot be reached right now; try again shortly.",
+)
 
 # KEYS: the cart's hash, its order. ARGV: sku, quantity, max distinct SKUs, TTL in seconds.
 _PUT = """

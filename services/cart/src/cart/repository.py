@@ -12,10 +12,7 @@ import logging
 from collections.abc import Awaitable, Callable
 from dataclasses import dataclass
 from enum import StrEnum
-from functools import wraps
-from typing import TYPE_CHECKING, Any, Protocol, TypeVar
-
-from polykit.errors import ServiceUnavailable
+from typing import TYPE_CHECKING, Protocol
 
 if TYPE_CHECKING:
     from cart.settings import CartSettings
@@ -49,28 +46,6 @@ class CartStore(Protocol):
     async def remove(self, user_id: str, sku: str) -> None: ...
 
     async def clear(self, user_id: str) -> None: ...
-
-
-Method = TypeVar("Method", bound=Callable[..., Awaitable[Any]])
-
-
-def unavailable_on(*errors: type[BaseException]) -> Callable[[Method], Method]:
-    """A store method whose store is down or too slow raises 503, not a 500 with a traceback."""
-
-    def decorator(method: Method) -> Method:
-        @wraps(method)
-        async def translated(*args: Any, **kwargs: Any) -> Any:
-            try:
-                return await method(*args, **kwargs)
-            except errors as exc:
-                log.warning("the cart store did not answer: %s", type(exc).__name__)
-                raise ServiceUnavailable(
-                    "Carts cannot be reached right now; try again shortly."
-                ) from None
-
-        return translated  # type: ignore[return-value]
-
-    return decorator
 
 
 @dataclass(frozen=True)

@@ -8,14 +8,21 @@ import sqlalchemy as sa
 from sqlalchemy.dialects import postgresql, sqlite
 
 from cart.models import CartItem
-from cart.repository import CartLine, PutOutcome, unavailable_on
+from cart.repository import CartLine, PutOutcome
+from polykit.stores import unavailable_on
 
 if TYPE_CHECKING:
     from sqlalchemy.ext.asyncio import AsyncEngine
 
 items = CartItem.__table__
 # Connection refused, timed out, or SQLite still locked after its busy timeout.
-down = unavailable_on(sa.exc.OperationalError, sa.exc.InterfaceError, sa.exc.TimeoutError)
+down = unavailable_on(
+    sa.exc.OperationalError,
+    sa.exc.InterfaceError,
+    sa.exc.TimeoutError,
+    store="cart",
+    detail="Carts cannot be reached right now; try again shortly.",
+)
 
 
 class SqlCartStore:

@@ -25,8 +25,8 @@ import redis.exceptions
 from opentelemetry import propagate, trace
 from opentelemetry.trace import SpanKind
 
-from notifications.repository import RECENT_LIMIT, Deliver, Notification, unavailable_on
-from polykit.stores import async_redis_check
+from notifications.repository import RECENT_LIMIT, Deliver, Notification
+from polykit.stores import async_redis_check, unavailable_on
 
 if TYPE_CHECKING:
     import redis.asyncio
@@ -38,7 +38,12 @@ RECENT_TTL_SECONDS = 30 * 24 * 60 * 60
 
 log = logging.getLogger("polyshop.notifications")
 tracer = trace.get_tracer("notifications")
-down = unavailable_on(redis.exceptions.ConnectionError, redis.exceptions.TimeoutError)
+down = unavailable_on(
+    redis.exceptions.ConnectionError,
+    redis.exceptions.TimeoutError,
+    store="notifications",
+    detail="Notifications cannot be stored right now; try again shortly.",
+)
 
 # KEYS: the event's claim, the user's list. ARGV: claim TTL, notification JSON, list cap,
 # list TTL, channel, message published.

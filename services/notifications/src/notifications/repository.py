@@ -12,19 +12,14 @@ readiness says so), and the recent list, which a client reads when it reconnects
 
 from __future__ import annotations
 
-import logging
-from collections.abc import Awaitable, Callable
+from collections.abc import Callable
 from dataclasses import asdict, dataclass
-from functools import wraps
-from typing import TYPE_CHECKING, Any, Protocol, TypeVar
-
-from polykit.errors import ServiceUnavailable
+from typing import TYPE_CHECKING, Any, Protocol
 
 if TYPE_CHECKING:
     from notifications.settings import NotificationsSettings
     from polykit.health import Check
 
-log = logging.getLogger("polyshop.notifications")
 
 # The recent notifications kept per user, and what GET /api/notifications answers at most.
 RECENT_LIMIT = 50
@@ -66,28 +61,6 @@ class NotificationStore(Protocol):
         ...
 
     async def close(self) -> None: ...
-
-
-Method = TypeVar("Method", bound=Callable[..., Awaitable[Any]])
-
-
-def unavailable_on(*errors: type[BaseException]) -> Callable[[Method], Method]:
-    """A store method whose store is down answers 503 — which the relay in orders retries."""
-
-    def decorator(method: Method) -> Method:
-        @wraps(method)
-        async def translated(*args: Any, **kwargs: Any) -> Any:
-            try:
-                return await method(*args, **kwargs)
-            except errors as exc:
-                log.warning("the notification store did not answer: %s", type(exc).__name__)
-                raise ServiceUnavailable(
-                    "Notifications cannot be stored right now; try again shortly."
-                ) from None
-
-        return translated  # type: ignore[return-value]
-
-    return decorator
 
 
 def open_store(settings: NotificationsSettings, deliver: Deliver) -> NotificationStore:
