@@ -4,9 +4,10 @@ from __future__ import annotations
 
 import secrets
 
-from e2e import api_client
+from e2e import api_client, shop
 from e2e.matrix import SERVICES
 from e2e.otlp import CLIENT, SERVER
+from e2e.shop import Shopper
 from e2e.store import StoreUnderTest, skip_or_fail
 from e2e.waiting import poll_until
 
@@ -53,3 +54,34 @@ def test_one_status_request_is_one_trace_across_all_eight(store: StoreUnderTest)
         assert caller.service == "storefront", caller
         assert caller.parent_span_id == root.span_id
         assert str(caller.attributes.get("url.full", "")).endswith("/api/info")
+
+
+def test_one_checkout_is_one_trace_through_the_saga(store: StoreUnderTest):
+    if store.otlp is None:
+        skip_or_fail("the store was not started by the suite, so its spans go elsewhere")
+    shopper = Shopper().signed_up()
+    shopper.set_quantity(shop.products(page_size=1)["items"][0]["sku"], 1)
+    trace_id, parent_id = secrets.token_hex(16), secrets.token_hex(8)
+    response = shop.call(
+        "orders",
+        "POST",
+        "/api/orders",
+        json={"card": shop.GOOD_CARD, "shipping_address": shop.ADDRESS},
+        headers=shopper.auth
+        | {"Idempotency-Key": secrets.token_hex(8), "traceparent": f"00-{trace_id}-{parent_id}-01"},
+    )
+    assert response.status_code == 201, response.text
+    saga = {"orders", "cart", "catalog", "inventory", "payments"}
+
+    def servers_of_the_saga():
+        spans = store.otlp.trace(trace_id)
+        services = {span.service for span in spans if span.kind == SERVER}
+        return spans if services >= saga else None
+
+    spans = poll_until(servers_of_the_saga, timeout=30, what="server spans of the whole saga")
+    by_id = {span.span_id: span for span in spans}
+    (root,) = [s for s in spans if s.kind == SERVER and s.service == "orders"]
+    assert root.parent_span_id == parent_id
+    for server in (s for s in spans if s.kind == SERVER and s.service in saga - {"orders"}):
+        caller = by_id[server.parent_span_id]
+        assert (caller.kind, caller.service) == (CLIENT, "orders"), (server.service, caller)
