@@ -9,11 +9,15 @@ from collections.abc import Callable, Iterator
 from concurrent.futures import ThreadPoolExecutor
 from contextlib import contextmanager
 from datetime import UTC, datetime, timedelta
+from functools import partial
 from typing import Any
 
 from flask import Flask
+from prometheus_client import CollectorRegistry, Counter
 
+from inventory import services
 from inventory.app import BACKGROUND, create_app
+from inventory.repository import InventoryRepository, inventory_engine
 from inventory.settings import InventorySettings
 from polykit.errors import ServiceUnavailable
 from polykit.health import Lifecycle
@@ -173,9 +177,35 @@ def race_to_reserve_one_order(app: Flask, issuer: TestIssuer) -> None:
 
 
 def race_of_sweepers(
-    app: Flask, issuer: TestIssuer, clock: FakeClock, sweepers: list[Callable[[], int]]
+    app: Flask,
+    issuer: TestIssuer,
+    clock: FakeClock,
+    settings: InventorySettings,
+    replicas: int = 4,
 ) -> None:
     """Replicas sweeping the same expired holds at once return each hold's stock once."""
+    engines = [inventory_engine(settings) for _ in range(replicas)]
+    outcomes = Counter("swept", "", ["outcome"], registry=CollectorRegistry())
+    sweepers = [
+        partial(
+            services.reservations_expire,
+            repository=InventoryRepository(engine),
+            outcomes=outcomes,
+            clock=clock,
+            limit=100,
+        )
+        for engine in engines
+    ]
+    try:
+        _sweep_together(app, issuer, clock, sweepers)
+    finally:
+        for engine in engines:
+            engine.dispose()
+
+
+def _sweep_together(
+    app: Flask, issuer: TestIssuer, clock: FakeClock, sweepers: list[Callable[[], int]]
+) -> None:
     caller = Caller(app, issuer)
     caller.set_stock("SWEEP-001", 30)
     for _ in range(12):

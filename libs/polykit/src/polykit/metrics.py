@@ -7,7 +7,12 @@ Latency observations carry the trace id as an OpenMetrics exemplar when the span
 
 from __future__ import annotations
 
+from typing import TYPE_CHECKING
+
 from opentelemetry import trace
+
+if TYPE_CHECKING:
+    from polykit.settings import ServiceSettings
 from prometheus_client import (
     CollectorRegistry,
     Gauge,
@@ -83,6 +88,17 @@ class Metrics:
             registry=self.registry,
         )
         info.labels(service, framework, framework_version, version).set(1)
+
+    @classmethod
+    def for_service(
+        cls, settings: ServiceSettings, *, framework: str, framework_version: str
+    ) -> Metrics:
+        return cls(
+            service=settings.service_name,
+            framework=framework,
+            framework_version=framework_version,
+            version=settings.service_version,
+        )
 
     def observe_server(self, method: str, route: str, status: int, seconds: float) -> None:
         self.server_duration.labels(method_label(method), route, str(status)).observe(

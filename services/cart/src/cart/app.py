@@ -33,11 +33,8 @@ def create_app(
     """The app; `store`, `catalog` and `verifier` default to the real ones the settings name."""
     settings = settings or CartSettings.from_env()
     setup_tracing(settings)
-    metrics = Metrics(
-        service=settings.service_name,
-        framework=blueprints.FRAMEWORK,
-        framework_version=blueprints.FRAMEWORK_VERSION,
-        version=settings.service_version,
+    metrics = Metrics.for_service(
+        settings, framework=blueprints.FRAMEWORK, framework_version=blueprints.FRAMEWORK_VERSION
     )
     operations = Counter(
         "polyshop_cart_operations",

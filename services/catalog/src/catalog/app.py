@@ -31,11 +31,8 @@ def create_app(
 ) -> FastAPI:
     settings = settings or CatalogSettings.from_env()
     setup_tracing(settings)
-    metrics = Metrics(
-        service=settings.service_name,
-        framework=routes.FRAMEWORK,
-        framework_version=routes.FRAMEWORK_VERSION,
-        version=settings.service_version,
+    metrics = Metrics.for_service(
+        settings, framework=routes.FRAMEWORK, framework_version=routes.FRAMEWORK_VERSION
     )
     product_views = Counter(
         "polyshop_product_views",

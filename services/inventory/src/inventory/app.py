@@ -148,11 +148,8 @@ def create_app(
 
 
 def service_metrics(settings: InventorySettings) -> Metrics:
-    return Metrics(
-        service=settings.service_name,
-        framework=FRAMEWORK,
-        framework_version=framework_version(DISTRIBUTION),
-        version=settings.service_version,
+    return Metrics.for_service(
+        settings, framework=FRAMEWORK, framework_version=framework_version(DISTRIBUTION)
     )
 
 

@@ -4,7 +4,6 @@ and the races of the unit suite, where row locks (not SQLite's single writer) ke
 from __future__ import annotations
 
 import uuid
-from functools import partial
 
 import pytest
 import sqlalchemy as sa
@@ -20,7 +19,6 @@ from inventory_testing import (
     race_to_end_each_hold,
     race_to_reserve_one_order,
 )
-from prometheus_client import CollectorRegistry, Counter
 
 from inventory import services
 from inventory.app import migrate_database
@@ -147,20 +145,4 @@ def test_commit_and_release_racing_for_each_hold(app, issuer):
 
 
 def test_replicas_sweeping_together(app, issuer, clock, settings):
-    engines = [inventory_engine(settings) for _ in range(4)]
-    outcomes = Counter("swept", "", ["outcome"], registry=CollectorRegistry())
-    sweepers = [
-        partial(
-            services.reservations_expire,
-            repository=InventoryRepository(engine),
-            outcomes=outcomes,
-            clock=clock,
-            limit=100,
-        )
-        for engine in engines
-    ]
-    try:
-        race_of_sweepers(app, issuer, clock, sweepers)
-    finally:
-        for engine in engines:
-            engine.dispose()
+    race_of_sweepers(app, issuer, clock, settings)

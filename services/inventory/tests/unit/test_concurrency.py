@@ -4,8 +4,6 @@ The integration suite runs the same races on PostgreSQL."""
 
 from __future__ import annotations
 
-from functools import partial
-
 from inventory_testing import (
     race_for_a_basket_in_both_orders,
     race_for_the_last_units,
@@ -13,10 +11,6 @@ from inventory_testing import (
     race_to_end_each_hold,
     race_to_reserve_one_order,
 )
-from prometheus_client import CollectorRegistry, Counter
-
-from inventory import services
-from inventory.repository import InventoryRepository, inventory_engine
 
 
 def test_twenty_buyers_for_five_units(app, issuer):
@@ -36,20 +30,4 @@ def test_commit_and_release_racing_for_each_hold(app, issuer):
 
 
 def test_replicas_sweeping_together(app, issuer, clock, settings):
-    engines = [inventory_engine(settings) for _ in range(4)]
-    outcomes = Counter("swept", "", ["outcome"], registry=CollectorRegistry())
-    sweepers = [
-        partial(
-            services.reservations_expire,
-            repository=InventoryRepository(engine),
-            outcomes=outcomes,
-            clock=clock,
-            limit=100,
-        )
-        for engine in engines
-    ]
-    try:
-        race_of_sweepers(app, issuer, clock, sweepers)
-    finally:
-        for engine in engines:
-            engine.dispose()
+    race_of_sweepers(app, issuer, clock, settings)

@@ -67,11 +67,8 @@ def create_app(
     settings = settings or NotificationsSettings.from_env()
     setup_tracing(settings)
     adapter.instrument()
-    metrics = Metrics(
-        service=settings.service_name,
-        framework=handlers.FRAMEWORK,
-        framework_version=framework_version("tornado"),
-        version=settings.service_version,
+    metrics = Metrics.for_service(
+        settings, framework=handlers.FRAMEWORK, framework_version=framework_version("tornado")
     )
     hub = Hub()
     Gauge(

@@ -70,11 +70,8 @@ def create_app(
 
 
 def service_metrics(settings: OrdersSettings) -> Metrics:
-    return Metrics(
-        service=settings.service_name,
-        framework=FRAMEWORK,
-        framework_version=framework_version("django"),
-        version=settings.service_version,
+    return Metrics.for_service(
+        settings, framework=FRAMEWORK, framework_version=framework_version("django")
     )
 
 

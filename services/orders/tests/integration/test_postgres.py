@@ -3,7 +3,6 @@ side by side without doing anything twice, and idempotency keys claimed under a 
 
 from __future__ import annotations
 
-import os
 import threading
 from collections import Counter
 from collections.abc import Callable
@@ -18,7 +17,7 @@ from orders_testing import DECLINED, Shop
 from orders import services
 from orders.models import Order, OutboxEvent
 from polykit.errors import Conflict
-from polykit.testing import needs
+from polykit.testing import needs, skip_or_fail
 
 TABLES = {"orders_order", "orders_orderitem", "orders_outboxevent", "orders_idempotencyrecord"}
 
@@ -28,10 +27,7 @@ def postgres():
     needs("TEST_POSTGRES_URL")
     if connection.vendor != "postgresql":
         # Django was set up on SQLite before this suite's conftest could say otherwise.
-        reason = "run the integration suite in a pytest process of its own"
-        if os.environ.get("CI") == "true":
-            pytest.fail(reason)
-        pytest.skip(reason)
+        skip_or_fail("run the integration suite in a pytest process of its own")
 
 
 @pytest.fixture

@@ -54,11 +54,8 @@ def create_app(
 ) -> falcon.App:
     settings = settings or PaymentsSettings.from_env()
     setup_tracing(settings)
-    metrics = Metrics(
-        service=settings.service_name,
-        framework=FRAMEWORK,
-        framework_version=framework_version("falcon"),
-        version=settings.service_version,
+    metrics = Metrics.for_service(
+        settings, framework=FRAMEWORK, framework_version=framework_version("falcon")
     )
     # The engine connects lazily: the first readiness probe is its first connection.
     engine = engine or sync_engine(settings)

@@ -44,11 +44,8 @@ def create_app(
 ) -> Flask:
     settings = settings or StorefrontSettings.from_env()
     setup_tracing(settings)
-    metrics = Metrics(
-        service=settings.service_name,
-        framework=FRAMEWORK,
-        framework_version=framework_version("flask"),
-        version=settings.service_version,
+    metrics = Metrics.for_service(
+        settings, framework=FRAMEWORK, framework_version=framework_version("flask")
     )
     page_views = Counter(
         "polyshop_page_views",

@@ -2,12 +2,11 @@
 
 from __future__ import annotations
 
-import os
 import shutil
 import subprocess
 from pathlib import Path
 
-import pytest
+from polykit.testing import skip_or_fail
 
 SCRIPTS_TESTS = Path(__file__).parent / "js"
 
@@ -15,10 +14,7 @@ SCRIPTS_TESTS = Path(__file__).parent / "js"
 def test_notifications_script():
     node = shutil.which("node")
     if node is None:
-        reason = "node is not installed (Debian: apt-get install nodejs)"
-        if os.environ.get("CI") == "true":
-            pytest.fail(reason)
-        pytest.skip(reason)
+        skip_or_fail("node is not installed (Debian: apt-get install nodejs)")
     result = subprocess.run(
         [node, "--test", str(SCRIPTS_TESTS)],
         capture_output=True,

@@ -52,11 +52,8 @@ def create_app(
     settings = settings or UsersSettings.from_env()
     setup_tracing(settings)
     adapter.instrument()
-    metrics = Metrics(
-        service=settings.service_name,
-        framework=FRAMEWORK,
-        framework_version=framework_version("pyramid"),
-        version=settings.service_version,
+    metrics = Metrics.for_service(
+        settings, framework=FRAMEWORK, framework_version=framework_version("pyramid")
     )
     logins = Counter(
         "polyshop_logins_total",
