@@ -49,7 +49,7 @@ up: install ## run all eight services locally (SQLite under ./data; Ctrl-C stops
 	$(RUN) python scripts/launch.py
 
 .PHONY: test
-test: lint test-unit test-integration test-e2e test-e2e-stores test-browser ## run every suite: lint, unit, integration, end-to-end (SQLite, then PostgreSQL + Redis), browser
+test: lint test-unit test-deploy test-integration test-e2e test-e2e-stores test-browser test-images ## run every suite: lint, unit, deployment checks, integration, end-to-end (SQLite, then PostgreSQL + Redis), browser, images
 
 .PHONY: lint
 lint: install ## ruff: lint and format check
@@ -107,6 +107,26 @@ test-browser: install ## the browser journey: Playwright driving Chromium agains
 	else \
 	  echo "SKIPPED test-browser: no Chromium. Install it (Debian: apt-get install chromium) or set CHROMIUM=/path/to/chrome."; \
 	fi
+
+.PHONY: test-deploy
+test-deploy: install ## offline Kubernetes checks: chart, schema, rendered manifests, hardening, checkov, hadolint, Tiltfile, k8s/ in sync
+	$(RUN) pytest tests/deploy --ignore=tests/deploy/test_images.py
+
+.PHONY: test-images
+test-images: install ## build every image with Docker and run each read-only, as a non-root user, until /readyz answers
+	$(RUN) pytest tests/deploy/test_images.py
+
+.PHONY: manifests
+manifests: install ## render k8s/ from the Helm chart (CI fails when k8s/ is out of date)
+	$(RUN) python scripts/render_manifests.py
+
+.PHONY: images
+images: ## build every service's image with your Docker, tagged polyshop/<service>:<version>
+	scripts/images.sh
+
+.PHONY: kind
+kind: ## create a kind cluster with a local registry (ctlptl), ready for `tilt up`
+	scripts/kind.sh
 
 .PHONY: screenshots
 screenshots: install ## retake the README's screenshots (the browser test, writing into docs/screenshots)

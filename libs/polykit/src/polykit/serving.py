@@ -17,6 +17,8 @@ from polykit.settings import ServiceSettings
 
 
 def gunicorn_argv(app_path: str, settings: ServiceSettings, *, threads: int = 8) -> list[str]:
+    # gunicorn's reloader restarts the worker when a module it loaded changes (Tilt's live update).
+    reload = ["--reload"] if settings.reload else []
     return [
         sys.executable,
         "-m",
@@ -31,6 +33,7 @@ def gunicorn_argv(app_path: str, settings: ServiceSettings, *, threads: int = 8)
         str(int(settings.graceful_timeout_seconds)),
         "--name",
         f"polyshop-{settings.service_name}",
+        *reload,
         app_path,
     ]
 

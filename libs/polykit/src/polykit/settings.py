@@ -71,6 +71,9 @@ class ServiceSettings(BaseSettings):
     # Locally each service brings its schema up to date as it starts; Kubernetes turns this off
     # and runs `python -m <service> migrate` once, in a Job, before the pods roll.
     migrate_on_start: bool = True
+    # The framework's own reloader restarts the server when its code changes: the dev image sets it
+    # for Tilt's live update. Refused in production.
+    reload: bool = False
 
     # A subclass's validator with the same name would silently replace this one: subclasses name
     # theirs after themselves (`_check_cart`, ...).
@@ -87,6 +90,8 @@ class ServiceSettings(BaseSettings):
                 raise ValueError("DATABASE_URL is required when ENVIRONMENT=production")
             if self.service_client_secret == LOCAL_SERVICE_SECRET:
                 raise ValueError("SERVICE_CLIENT_SECRET must be set when ENVIRONMENT=production")
+            if self.reload:
+                raise ValueError("RELOAD must be false when ENVIRONMENT=production")
         if self.fault_delay_ms < 0:
             raise ValueError("FAULT_DELAY_MS must not be negative")
         return self

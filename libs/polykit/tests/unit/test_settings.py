@@ -4,6 +4,7 @@ from typing import ClassVar
 
 import pytest
 
+from polykit.serving import gunicorn_argv
 from polykit.settings import ServiceSettings, SettingsError
 
 
@@ -46,6 +47,20 @@ def test_production_refuses_faults(monkeypatch):
     monkeypatch.setenv("DATABASE_URL", "postgresql://db/catalog")
     monkeypatch.setenv("FAULT_DELAY_MS", "100")
     with pytest.raises(SettingsError, match="FAULT_DELAY_MS"):
+        CatalogLike.from_env()
+
+
+def test_reload_serves_dev_but_production_refuses_it(monkeypatch):
+    monkeypatch.setenv("RELOAD", "true")
+    monkeypatch.setenv("ENVIRONMENT", "dev")
+    settings = CatalogLike.from_env()
+    assert settings.reload is True
+    assert "--reload" in gunicorn_argv("catalog.wsgi:app", settings)
+    assert "--reload" not in gunicorn_argv("catalog.wsgi:app", CatalogLike.from_env(reload=False))
+    monkeypatch.setenv("ENVIRONMENT", "production")
+    monkeypatch.setenv("DATABASE_URL", "postgresql://db/catalog")
+    monkeypatch.setenv("SERVICE_CLIENT_SECRET", "a-generated-secret")
+    with pytest.raises(SettingsError, match="RELOAD must be false"):
         CatalogLike.from_env()
 
 

@@ -4,8 +4,10 @@
 from __future__ import annotations
 
 import sys
+from functools import partial
 
 from sanic import Sanic
+from sanic.worker.loader import AppLoader
 
 from cart.app import create_app
 from cart.repository import migrate_store
@@ -24,6 +26,15 @@ def main(argv: list[str] | None = None) -> None:
         migrate_store(settings)
     if args == ["migrate"]:
         return
+    options = {"host": settings.host, "port": settings.port, "access_log": False, "motd": False}
+    if settings.reload:
+        # Sanic's reloader runs the server in a worker process that it replaces after a change;
+        # each new worker is spawned afresh and builds its app from this (picklable) factory.
+        loader = AppLoader(factory=partial(create_app, settings))
+        app = loader.load()
+        app.prepare(auto_reload=True, **options)
+        Sanic.serve(primary=app, app_loader=loader)
+        return
     app = create_app(settings)
 
     async def drain(_: Sanic) -> None:
@@ -32,13 +43,7 @@ def main(argv: list[str] | None = None) -> None:
     # Sanic answers SIGTERM by stopping its loop and running these listeners before it closes the
     # listening socket; then it waits up to GRACEFUL_SHUTDOWN_TIMEOUT for requests in flight.
     app.before_server_stop(drain, priority=1_000_000)
-    app.run(
-        host=settings.host,
-        port=settings.port,
-        single_process=True,
-        access_log=False,
-        motd=False,
-    )
+    app.run(single_process=True, **options)
 
 
 if __name__ == "__main__":

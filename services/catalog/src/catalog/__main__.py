@@ -5,10 +5,12 @@ from __future__ import annotations
 
 import asyncio
 import sys
+from pathlib import Path
 from types import FrameType
 
 import uvicorn
 
+import polykit
 from catalog import services
 from catalog.app import create_app
 from catalog.repository import CatalogRepository
@@ -39,18 +41,23 @@ async def migrate(settings: CatalogSettings) -> None:
 
 
 def serve(settings: CatalogSettings) -> None:
-    config = uvicorn.Config(
-        create_app(settings),
-        host=settings.host,
-        port=settings.port,
-        log_config=logging_config(settings.service_name, settings.log_level),
+    options = {
+        "host": settings.host,
+        "port": settings.port,
+        "log_config": logging_config(settings.service_name, settings.log_level),
         # The kit's observer writes the access log, inside the request's span.
-        access_log=False,
-        timeout_graceful_shutdown=settings.graceful_timeout_seconds,
-        server_header=False,
-    )
+        "access_log": False,
+        "timeout_graceful_shutdown": settings.graceful_timeout_seconds,
+        "server_header": False,
+    }
+    if settings.reload:
+        # uvicorn's reloader imports the app afresh in a new process after each change, so it
+        # takes an import string; it watches the code of this service and of the kit only.
+        packages = [str(Path(__file__).parent), str(Path(polykit.__file__).parent)]
+        uvicorn.run("catalog.asgi:app", reload=True, reload_dirs=packages, **options)
+        return
     # uvicorn re-raises the SIGTERM it caught once it has shut down cleanly: exit status 143.
-    DrainingServer(config).run()
+    DrainingServer(uvicorn.Config(create_app(settings), **options)).run()
 
 
 def main(argv: list[str] | None = None) -> None:

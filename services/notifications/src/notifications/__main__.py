@@ -7,6 +7,7 @@ import asyncio
 import logging
 import signal
 
+from tornado import autoreload
 from tornado.httpserver import HTTPServer
 
 from notifications import adapter
@@ -32,6 +33,9 @@ async def serve(settings: NotificationsSettings) -> None:
     loop = asyncio.get_running_loop()
     for signum in (signal.SIGTERM, signal.SIGINT):
         loop.add_signal_handler(signum, stopping.set)
+    if settings.reload:
+        # Tornado's autoreload re-executes this process (same PID) once a loaded module changes.
+        autoreload.start()
     log.info("listening on http://%s:%d", settings.host, settings.port)
     await stopping.wait()
     await adapter.drain(server, inflight, grace=settings.graceful_timeout_seconds, hub=app.hub)
