@@ -26,6 +26,8 @@ class Span:
     kind: int
     service: str
     attributes: dict[str, object] = field(default_factory=dict)
+    # (trace_id, span_id) of each span this one links to.
+    links: tuple[tuple[str, str], ...] = ()
 
 
 def _value(any_value) -> object:
@@ -77,6 +79,7 @@ class OtlpReceiver:
                             kind=span.kind,
                             service=str(resource.get("service.name", "")),
                             attributes={a.key: _value(a.value) for a in span.attributes},
+                            links=tuple((ln.trace_id.hex(), ln.span_id.hex()) for ln in span.links),
                         )
                     )
         with self._lock:
@@ -85,6 +88,11 @@ class OtlpReceiver:
     def trace(self, trace_id: str) -> list[Span]:
         with self._lock:
             return [span for span in self.spans if span.trace_id == trace_id]
+
+    def linked_to(self, trace_id: str) -> list[Span]:
+        """Spans of other traces that link to one in this trace."""
+        with self._lock:
+            return [span for span in self.spans if any(t == trace_id for t, _ in span.links)]
 
     def start(self) -> OtlpReceiver:
         self._thread.start()

@@ -9,6 +9,7 @@ them does not carry the other (tens of MB per process).
 from __future__ import annotations
 
 import logging
+import time
 from collections.abc import Awaitable, Callable
 from functools import wraps
 from typing import TYPE_CHECKING, Any, TypeVar
@@ -21,6 +22,7 @@ if TYPE_CHECKING:
     import sqlalchemy as sa
     from sqlalchemy.ext.asyncio import AsyncEngine
 
+    from polykit.metrics import Metrics
     from polykit.settings import ServiceSettings
 
 CONNECT_TIMEOUT_SECONDS = 3
@@ -52,22 +54,60 @@ def _connect_args(url: sa.URL, service: str) -> dict[str, Any]:
     return {"timeout": CONNECT_TIMEOUT_SECONDS}
 
 
-def sync_engine(settings: ServiceSettings) -> sa.Engine:
+def sync_engine(settings: ServiceSettings, *, metrics: Metrics | None = None) -> sa.Engine:
     import sqlalchemy as sa
 
     url = database_url(settings)
-    return sa.create_engine(
+    engine = sa.create_engine(
         url, pool_pre_ping=True, connect_args=_connect_args(url, settings.service_name)
     )
+    if metrics is not None:
+        observe_engine(engine, metrics)
+    return engine
 
 
-def async_engine(settings: ServiceSettings) -> AsyncEngine:
+def async_engine(settings: ServiceSettings, *, metrics: Metrics | None = None) -> AsyncEngine:
     from sqlalchemy.ext.asyncio import create_async_engine
 
     url = database_url(settings, driver_async=True)
-    return create_async_engine(
+    engine = create_async_engine(
         url, pool_pre_ping=True, connect_args=_connect_args(url, settings.service_name)
     )
+    if metrics is not None:
+        observe_engine(engine, metrics)
+    return engine
+
+
+_STARTED = "polyshop_statement_started"
+
+
+def observe_engine(engine: sa.Engine | AsyncEngine, metrics: Metrics) -> None:
+    """Times every statement the engine runs into the store histogram (a failed one too)."""
+    from sqlalchemy import event
+
+    from polykit.metrics import sql_operation
+
+    sync = getattr(engine, "sync_engine", engine)
+    system = sync.dialect.name
+
+    def finished(connection: Any, statement: str) -> None:
+        stack = connection.info.get(_STARTED)
+        if stack:
+            seconds = time.perf_counter() - stack.pop()
+            metrics.observe_store(system, sql_operation(statement), seconds)
+
+    @event.listens_for(sync, "before_cursor_execute")
+    def _started(connection: Any, cursor: Any, statement: str, *args: Any) -> None:
+        connection.info.setdefault(_STARTED, []).append(time.perf_counter())
+
+    @event.listens_for(sync, "after_cursor_execute")
+    def _finished(connection: Any, cursor: Any, statement: str, *args: Any) -> None:
+        finished(connection, statement)
+
+    @event.listens_for(sync, "handle_error")
+    def _failed(context: Any) -> None:
+        if context.connection is not None:
+            finished(context.connection, context.statement or "")
 
 
 def _redis_options(name: str | None) -> dict[str, Any]:
@@ -87,10 +127,47 @@ def redis_client(url: str, *, name: str | None = None) -> redis.Redis:
     return redis.Redis.from_url(url, **_redis_options(name))
 
 
-def async_redis_client(url: str, *, name: str | None = None) -> redis.asyncio.Redis:
+def async_redis_client(
+    url: str, *, name: str | None = None, metrics: Metrics | None = None
+) -> redis.asyncio.Redis:
     import redis.asyncio
 
-    return redis.asyncio.Redis.from_url(url, **_redis_options(name))
+    client = redis.asyncio.Redis.from_url(url, **_redis_options(name))
+    if metrics is not None:
+        observe_redis(client, metrics)
+    return client
+
+
+def observe_redis(client: redis.asyncio.Redis, metrics: Metrics) -> None:
+    """Times each command into the store histogram, and each pipeline as one MULTI (or
+    PIPELINE) operation. Commands a pipeline sends at once (WATCH) are not timed apart."""
+    command, pipeline = client.execute_command, client.pipeline
+
+    async def timed_command(*args: Any, **options: Any) -> Any:
+        name = args[0].decode() if isinstance(args[0], bytes) else str(args[0])
+        started = time.perf_counter()
+        try:
+            return await command(*args, **options)
+        finally:
+            metrics.observe_store("redis", name.upper(), time.perf_counter() - started)
+
+    def timed_pipeline(transaction: bool = True, shard_hint: Any = None) -> Any:
+        pipe = pipeline(transaction, shard_hint)
+        execute = pipe.execute
+
+        async def timed_execute(*args: Any, **options: Any) -> Any:
+            started = time.perf_counter()
+            try:
+                return await execute(*args, **options)
+            finally:
+                operation = "MULTI" if transaction else "PIPELINE"
+                metrics.observe_store("redis", operation, time.perf_counter() - started)
+
+        pipe.execute = timed_execute
+        return pipe
+
+    client.execute_command = timed_command  # type: ignore[method-assign]
+    client.pipeline = timed_pipeline  # type: ignore[method-assign]
 
 
 def engine_check(engine: sa.Engine):

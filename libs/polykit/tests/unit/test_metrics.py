@@ -1,5 +1,7 @@
 from __future__ import annotations
 
+import asyncio
+
 import httpx
 import pytest
 from opentelemetry import trace
@@ -7,8 +9,9 @@ from opentelemetry.sdk.trace import TracerProvider
 from prometheus_client.parser import text_string_to_metric_families
 
 from polykit.http import make_client, server_address
-from polykit.metrics import Metrics, method_label
+from polykit.metrics import Metrics, method_label, sql_operation
 from polykit.observe import RequestObserver
+from polykit.stores import observe_engine, observe_redis
 
 
 def _metrics() -> Metrics:
@@ -117,3 +120,57 @@ def test_a_failed_call_is_measured_as_an_error():
 def test_server_address_keeps_explicit_ports():
     assert server_address(httpx.URL("http://127.0.0.1:8001/x")) == "127.0.0.1:8001"
     assert server_address(httpx.URL("http://catalog/x")) == "catalog"
+
+
+def _store_counts(metrics: Metrics) -> dict[tuple[str, str], float]:
+    return {
+        (s.labels["db_system_name"], s.labels["db_operation_name"]): s.value
+        for s in _samples(metrics, "db_client_operation_duration_seconds")
+        if s.name.endswith("_count")
+    }
+
+
+def test_sql_operations_are_named_by_their_verb_from_a_fixed_set():
+    assert sql_operation("  select 1") == "SELECT"
+    assert sql_operation("(SELECT 1) UNION (SELECT 2)") == "SELECT"
+    assert sql_operation("INSERT INTO t VALUES (1)") == "INSERT"
+    assert sql_operation("VACUUM") == "OTHER"
+    assert sql_operation("") == "OTHER"
+
+
+def test_every_statement_of_an_engine_is_timed_failed_ones_too():
+    import sqlalchemy as sa
+
+    metrics = _metrics()
+    engine = sa.create_engine("sqlite://")
+    observe_engine(engine, metrics)
+    with engine.begin() as connection:
+        connection.execute(sa.text("CREATE TABLE t (x INTEGER)"))
+        connection.execute(sa.text("INSERT INTO t VALUES (1)"))
+        connection.execute(sa.text("SELECT x FROM t")).all()
+        with pytest.raises(sa.exc.OperationalError):
+            connection.execute(sa.text("SELECT nothing FROM nowhere"))
+    counts = _store_counts(metrics)
+    assert counts[("sqlite", "CREATE")] == 1
+    assert counts[("sqlite", "INSERT")] == 1
+    assert counts[("sqlite", "SELECT")] == 2
+
+
+def test_redis_commands_and_pipelines_are_timed():
+    class FakePipeline:
+        async def execute(self):
+            return [1, 1]
+
+    class FakeRedis:
+        async def execute_command(self, *args, **options):
+            return b"PONG"
+
+        def pipeline(self, transaction=True, shard_hint=None):
+            return FakePipeline()
+
+    metrics = _metrics()
+    client = FakeRedis()
+    observe_redis(client, metrics)
+    assert asyncio.run(client.execute_command(b"ping")) == b"PONG"
+    assert asyncio.run(client.pipeline(transaction=True).execute()) == [1, 1]
+    assert _store_counts(metrics) == {("redis", "PING"): 1, ("redis", "MULTI"): 1}

@@ -44,7 +44,9 @@ def create_app(
     )
     for operation in OPERATIONS:
         operations.labels(operation)
-    opened = open_store(settings) if store is None else OpenedStore(store, {}, _nothing)
+    opened = (
+        open_store(settings, metrics=metrics) if store is None else OpenedStore(store, {}, _nothing)
+    )
     readiness = Readiness(opened.checks, lifecycle)
     clients: list[httpx.AsyncClient] = []
     if catalog is None:

@@ -17,6 +17,7 @@ from typing import TYPE_CHECKING, Protocol
 if TYPE_CHECKING:
     from cart.settings import CartSettings
     from polykit.health import Check
+    from polykit.metrics import Metrics
 
 log = logging.getLogger("polyshop.cart")
 
@@ -55,20 +56,22 @@ class OpenedStore:
     close: Callable[[], Awaitable[None]]
 
 
-def open_store(settings: CartSettings) -> OpenedStore:
+def open_store(settings: CartSettings, *, metrics: Metrics | None = None) -> OpenedStore:
     # Imported here: a process on Redis never loads SQLAlchemy, and one on SQLite never loads redis.
     from polykit import stores
 
     if settings.redis_url:
         from cart.redis_store import RedisCartStore
 
-        client = stores.async_redis_client(settings.redis_url, name=settings.service_name)
+        client = stores.async_redis_client(
+            settings.redis_url, name=settings.service_name, metrics=metrics
+        )
         return OpenedStore(
             RedisCartStore(client), {"redis": stores.async_redis_check(client)}, client.aclose
         )
     from cart.sql_store import SqlCartStore
 
-    engine = stores.async_engine(settings)
+    engine = stores.async_engine(settings, metrics=metrics)
     return OpenedStore(
         SqlCartStore(engine), {"database": stores.async_engine_check(engine)}, engine.dispose
     )

@@ -39,7 +39,7 @@ def create_app(
         "Products looked at one by one (GET /api/products/{sku} that found one).",
         registry=metrics.registry,
     )
-    engine = engine or async_engine(settings)
+    engine = engine or async_engine(settings, metrics=metrics)
     repository = CatalogRepository(engine)
     readiness = Readiness({"database": repository.check}, lifecycle)
 

@@ -77,7 +77,7 @@ def create_app(
     )
     for outcome in OUTCOMES:
         outcomes.labels(outcome=outcome)  # every outcome is scraped, at 0 until it happens
-    engine = engine or inventory_engine(settings)
+    engine = engine or inventory_engine(settings, metrics=metrics)
     repository = InventoryRepository(engine)
     metrics.registry.register(StockCollector(repository))
     if catalog is None:

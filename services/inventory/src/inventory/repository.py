@@ -20,6 +20,7 @@ from sqlalchemy.exc import IntegrityError
 
 from inventory.models import Reservation, ReservationItem, ReservationStatus, Stock
 from inventory.settings import InventorySettings
+from polykit.metrics import Metrics
 from polykit.stores import sync_engine
 
 HELD = ReservationStatus.HELD
@@ -64,8 +65,8 @@ class ShortStock(Exception):
         self.shortages = shortages
 
 
-def inventory_engine(settings: InventorySettings) -> sa.Engine:
-    engine = sync_engine(settings)
+def inventory_engine(settings: InventorySettings, *, metrics: Metrics | None = None) -> sa.Engine:
+    engine = sync_engine(settings, metrics=metrics)
     if engine.dialect.name == "sqlite":
         immediate_transactions(engine)
     return engine

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from collections.abc import Awaitable, Callable
 from datetime import UTC, datetime
+from typing import Any
 
 from prometheus_client import Counter, Gauge
 from tornado.web import Application, RequestHandler
@@ -82,6 +83,11 @@ def create_app(
         ["type"],
         registry=metrics.registry,
     )
+    disconnects = Counter(
+        "polyshop_websocket_disconnects",
+        "WebSocket connections that closed, whoever closed them (a storm of them is alerted on).",
+        registry=metrics.registry,
+    )
     received = Counter(
         "polyshop_events_received",
         "Events posted to notifications, by outcome (a duplicate is a repeated event_id).",
@@ -96,7 +102,7 @@ def create_app(
     def deliver(notification: Notification) -> None:
         services.notification_deliver(hub=hub, sent=sent, notification=notification)
 
-    opened = store(deliver) if store is not None else open_store(settings, deliver)
+    opened = store(deliver) if store is not None else open_store(settings, deliver, metrics=metrics)
     closers = [opened.close]
     if verifier is None:
         client = make_async_client(metrics)
@@ -110,19 +116,22 @@ def create_app(
         metrics=metrics,
         observer=RequestObserver(metrics, fault_delay_ms=settings.fault_delay_ms),
         inflight=inflight or adapter.InFlight(),
-        openapi=spec_from_docstrings(
-            title="polyshop notifications",
-            version=settings.service_version,
-            paths={
-                "/api/info": INFO_OPERATIONS,
-                "/api/events": handlers.EventsHandler,
-                "/api/notifications": handlers.NotificationsHandler,
-            },
-            models=(EventIn, EventAccepted, NotificationsOut),
+        openapi=_with_bearer_scheme(
+            spec_from_docstrings(
+                title="polyshop notifications",
+                version=settings.service_version,
+                paths={
+                    "/api/info": INFO_OPERATIONS,
+                    "/api/events": handlers.EventsHandler,
+                    "/api/notifications": handlers.NotificationsHandler,
+                },
+                models=(EventIn, EventAccepted, NotificationsOut),
+            )
         ),
         verifier=verifier,
         store=opened,
         events_received=received,
+        websocket_disconnects=disconnects,
         clock=clock,
     )
     routes: list[tuple[str, type[RequestHandler]]] = [
@@ -154,3 +163,11 @@ def create_app(
 
 def _no_access_log(handler: RequestHandler) -> None:
     pass
+
+
+def _with_bearer_scheme(document: dict[str, Any]) -> dict[str, Any]:
+    """The scheme the operations' `security: [{bearer: []}]` refers to."""
+    document["components"]["securitySchemes"] = {
+        "bearer": {"type": "http", "scheme": "bearer", "bearerFormat": "JWT"}
+    }
+    return document

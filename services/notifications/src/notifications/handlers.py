@@ -54,6 +54,7 @@ class Collaborators:
     verifier: TokenVerifier
     store: NotificationStore
     events_received: Counter
+    websocket_disconnects: Counter
     clock: Callable[[], datetime]
 
 
@@ -188,6 +189,7 @@ class EventsHandler(BaseHandler):
         notifications. An event_id seen before is accepted again and sent nothing.
         ---
         summary: Accept an event for a user (service role)
+        security: [{bearer: []}]
         requestBody:
           required: true
           content:
@@ -231,6 +233,7 @@ class NotificationsHandler(BaseHandler):
         """The caller's latest notifications, newest first, at most 50.
         ---
         summary: The caller's recent notifications (customer role)
+        security: [{bearer: []}]
         responses:
           "200":
             description: Newest first
@@ -342,6 +345,8 @@ class NotificationSocket(WebSocketHandler):
 
     def on_close(self) -> None:
         self._cancel_deadline()
+        if self.get_status() == 101:  # an opened socket, not a refused handshake (on_finish)
+            self.deps.websocket_disconnects.inc()
         self.hub.leave(self)
 
     def on_finish(self) -> None:

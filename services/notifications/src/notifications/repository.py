@@ -19,6 +19,7 @@ from typing import TYPE_CHECKING, Any, Protocol
 if TYPE_CHECKING:
     from notifications.settings import NotificationsSettings
     from polykit.health import Check
+    from polykit.metrics import Metrics
 
 
 # The recent notifications kept per user, and what GET /api/notifications answers at most.
@@ -63,13 +64,15 @@ class NotificationStore(Protocol):
     async def close(self) -> None: ...
 
 
-def open_store(settings: NotificationsSettings, deliver: Deliver) -> NotificationStore:
+def open_store(
+    settings: NotificationsSettings, deliver: Deliver, *, metrics: Metrics | None = None
+) -> NotificationStore:
     # Imported here: a process without Redis never loads the redis package.
     if settings.redis_url:
         from notifications.redis_store import RedisNotificationStore
         from polykit.stores import async_redis_client
 
-        client = async_redis_client(settings.redis_url, name=settings.service_name)
+        client = async_redis_client(settings.redis_url, name=settings.service_name, metrics=metrics)
         return RedisNotificationStore(
             client, deliver, dedup_ttl_seconds=settings.event_dedup_ttl_seconds
         )

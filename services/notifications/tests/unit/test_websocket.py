@@ -188,7 +188,9 @@ class TestFanOut(NotificationsTestCase):
         assert "polyshop_websocket_connections 1.0" in await self.metrics()
         socket.close()
         await poll(lambda: len(self.app.hub) == 0, "the socket to leave")
-        assert "polyshop_websocket_connections 0.0" in await self.metrics()
+        text = await self.metrics()
+        assert "polyshop_websocket_connections 0.0" in text
+        assert "polyshop_websocket_disconnects_total 1.0" in text
 
     @gen_test
     async def test_metrics_count_sends_per_socket_and_events_by_outcome(self):

@@ -15,7 +15,7 @@ from django.core.wsgi import get_wsgi_application
 from orders import adapter
 from orders.clients import Peers
 from orders.config import OrdersSettings
-from orders.metrics import OrderMetrics
+from orders.metrics import OrderMetrics, time_queries
 from orders.services import Collaborators, utcnow
 from polykit.auth import ServiceTokens, TokenVerifier
 from polykit.health import LIFECYCLE, Check, Lifecycle, Readiness
@@ -45,6 +45,7 @@ def create_app(
         migrate()
     provider = setup_tracing(settings)
     metrics = service_metrics(settings)
+    time_queries(metrics)
     if checks is None:
         checks = {"database": adapter.database_check()}
     # All lazy: nothing is fetched until a token arrives or a call goes out.

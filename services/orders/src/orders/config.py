@@ -36,8 +36,9 @@ class OrdersSettings(ServiceSettings):
     checkout_timeout_seconds: float = 30.0
     # How often `python -m orders worker` looks for events to relay and orders to recover.
     worker_interval_seconds: float = 1.0
-    # Where the worker serves its own /metrics (0: nowhere).
-    worker_metrics_port: int = 0
+    # Where the worker serves its own /metrics (0: nowhere); 8013 beside orders' 8003, so Prometheus
+    # finds it under `make up` as in the cluster.
+    worker_metrics_port: int = 8013
 
     @field_validator("allowed_hosts", mode="before")
     @classmethod

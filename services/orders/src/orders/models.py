@@ -95,6 +95,9 @@ class OutboxEvent(models.Model):
     # When the relay may try (again); a relay that claims the event pushes it out as a lease.
     next_attempt_at = models.DateTimeField(default=timezone.now)
     last_error = models.CharField(max_length=200, blank=True)
+    # The W3C trace context (`traceparent`, …) of the change that wrote the event: the relay's
+    # delivery, a trace of its own, links back to the checkout that caused it.
+    trace_context = models.JSONField(default=dict, blank=True)
 
     class Meta:
         indexes = [

@@ -25,7 +25,8 @@ from uuid import UUID
 
 from django.db import IntegrityError, transaction
 from django.db.models import Exists, F, OuterRef
-from opentelemetry import trace
+from opentelemetry import propagate, trace
+from opentelemetry.context import Context
 
 from orders.clients import (
     CardRejected,
@@ -163,6 +164,7 @@ def order_transition(
                 },
                 created_at=now,
                 next_attempt_at=now,
+                trace_context=_trace_context(),
             )
     deps.metrics.orders.labels(to).inc()
     if to == Status.PAID:
@@ -417,6 +419,20 @@ def idempotency_release(*, user_id: str, key: str) -> None:
 # --- the outbox relay ---------------------------------------------------------------------------
 
 
+def _trace_context() -> dict[str, str]:
+    """The current trace context as an outgoing request would carry it."""
+    carrier: dict[str, str] = {}
+    propagate.inject(carrier)
+    return carrier
+
+
+def _links_to(carrier: dict[str, str]) -> list[trace.Link]:
+    """A link to the trace that wrote an event rather than a parent: a delivery happens later,
+    maybe after retries, and is a trace of its own."""
+    origin = trace.get_current_span(propagate.extract(carrier)).get_span_context()
+    return [trace.Link(origin)] if origin.is_valid else []
+
+
 def relay_backoff(attempts: int, rand: Callable[[], float]) -> timedelta:
     """Exponential, capped, with "equal jitter": between half and all of the step."""
     step = min(RELAY_BACKOFF_CAP_SECONDS, RELAY_BACKOFF_BASE_SECONDS * 2 ** (attempts - 1))
@@ -448,6 +464,8 @@ def outbox_relay_pass(*, deps: Collaborators, limit: int = RELAY_BATCH) -> int:
         try:
             with tracer.start_as_current_span(
                 "outbox deliver",
+                context=Context(),
+                links=_links_to(event.trace_context),
                 attributes={"messaging.message.id": str(event.id), "event.name": event.type},
             ):
                 deps.notifications.publish(

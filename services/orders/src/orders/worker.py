@@ -21,6 +21,7 @@ from orders import services
 from orders.app import collaborators, service_metrics
 from orders.clients import Peers
 from orders.config import OrdersSettings
+from orders.metrics import time_queries
 from polykit.auth import ServiceTokens
 from polykit.http import make_client
 from polykit.settings import service_token_options
@@ -45,6 +46,7 @@ def run(settings: OrdersSettings, *, stop: threading.Event | None = None) -> Non
     stop = stop or threading.Event()
     setup_tracing(settings)
     metrics = service_metrics(settings)
+    time_queries(metrics)
     client = make_client(metrics)
     tokens = ServiceTokens(**service_token_options(settings), client=client)
     deps = collaborators(

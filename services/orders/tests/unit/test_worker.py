@@ -6,7 +6,10 @@ from __future__ import annotations
 from datetime import timedelta
 
 import pytest
-from orders_testing import DECLINED, Shop
+from opentelemetry import trace
+from opentelemetry.sdk.trace.export import SimpleSpanProcessor
+from opentelemetry.sdk.trace.export.in_memory_span_exporter import InMemorySpanExporter
+from orders_testing import ADDRESS, DECLINED, VISA, Shop
 
 from orders import services
 from orders.models import Order, OutboxEvent
@@ -16,6 +19,14 @@ from orders.worker import work_once
 @pytest.fixture
 def shop():
     return Shop()
+
+
+@pytest.fixture
+def spans(shop):
+    exporter = InMemorySpanExporter()
+    trace.get_tracer_provider().add_span_processor(SimpleSpanProcessor(exporter))
+    yield exporter
+    exporter.shutdown()  # the processor stays, but drops what it is given from now on
 
 
 def relay(shop):
@@ -44,6 +55,25 @@ def test_events_are_delivered_once_with_their_outbox_id_and_marked(shop):
     assert outbox.delivered_at == shop.clock.now
     assert relay(shop) == 0
     assert len(shop.notifications.events) == 1
+
+
+def test_a_delivery_is_a_trace_of_its_own_linked_to_the_checkout(shop, spans):
+    trace_id = "4bf92f3577b34da6a3ce929d0e0e4736"
+    ann = shop.shopper(("KIT-MUG-001", 1))
+    traceparent = f"00-{trace_id}-00f067aa0ba902b7-01"
+    response = shop.client.post(
+        "/api/orders",
+        {"card": VISA, "shipping_address": ADDRESS},
+        content_type="application/json",
+        headers=ann.headers | {"traceparent": traceparent, "Idempotency-Key": "traced"},
+    )
+    assert response.status_code == 201
+    spans.clear()
+    assert relay(shop) == 1
+    (deliver,) = [s for s in spans.get_finished_spans() if s.name == "outbox deliver"]
+    assert format(deliver.context.trace_id, "032x") != trace_id
+    assert deliver.parent is None
+    assert [format(link.context.trace_id, "032x") for link in deliver.links] == [trace_id]
 
 
 def test_a_failed_delivery_is_retried_with_growing_jittered_backoff_until_it_goes(shop):

@@ -58,7 +58,7 @@ def create_app(
         settings, framework=FRAMEWORK, framework_version=framework_version("falcon")
     )
     # The engine connects lazily: the first readiness probe is its first connection.
-    engine = engine or sync_engine(settings)
+    engine = engine or sync_engine(settings, metrics=metrics)
     enforce_foreign_keys(engine)
     checks: dict[str, Callable[[], None]] = {"database": engine_check(engine)}
     if settings.migrate_on_start:

@@ -63,7 +63,7 @@ def create_app(
     )
     for outcome in LOGIN_OUTCOMES:
         logins.labels(outcome=outcome)  # every outcome is scraped, at 0 until it happens
-    engine = engine or sync_engine(settings)
+    engine = engine or sync_engine(settings, metrics=metrics)
     sessions = session_factory(engine)
     users = UserRepository(sessions)
     passwords = Passwords(hasher)
