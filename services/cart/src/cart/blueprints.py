@@ -117,6 +117,7 @@ async def delete_cart(request: Request, deps: Collaborators) -> HTTPResponse:
 @bp.get("/api/carts/<user_id:uuid>")
 @openapi.summary("A shopper's cart, for other services (orders reads it at checkout)")
 @openapi.response(200, CART, "The cart; empty when the shopper has none")
+@openapi.response(404, PROBLEM, "user_id is not a UUID")
 @protected("service")
 async def get_user_cart(request: Request, user_id: UUID, deps: Collaborators) -> HTTPResponse:
     return _cart(await cart_get(store=deps.store, user_id=str(user_id)))
@@ -125,6 +126,7 @@ async def get_user_cart(request: Request, user_id: UUID, deps: Collaborators) ->
 @bp.delete("/api/carts/<user_id:uuid>")
 @openapi.summary("Empty a shopper's cart, for other services (orders, once an order is paid)")
 @no_content("The cart is empty")
+@openapi.response(404, PROBLEM, "user_id is not a UUID")
 @protected("service")
 async def delete_user_cart(request: Request, user_id: UUID, deps: Collaborators) -> HTTPResponse:
     await cart_clear(store=deps.store, operations=deps.operations, user_id=str(user_id))

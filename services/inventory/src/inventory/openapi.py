@@ -32,8 +32,15 @@ def openapi_document(settings: InventorySettings) -> dict[str, Any]:
             if f"{{{parameter}}}" in path:
                 operations["parameters"] = [_path_parameter(parameter)]
         for operation in operations.values():
-            if isinstance(operation, dict) and "401" in operation.get("responses", {}):
+            if not isinstance(operation, dict):
+                continue
+            if "401" in operation.get("responses", {}):
                 operation["security"] = [{"bearer": []}]
+            if "requestBody" in operation:  # every body is read by adapter.json_body
+                for status, name in (("400", "NotJson"), ("413", "TooLarge")):
+                    operation["responses"].setdefault(
+                        status, {"$ref": f"#/components/responses/{name}"}
+                    )
     document["components"]["responses"] = RESPONSES
     document["components"]["securitySchemes"] = {
         "bearer": {"type": "http", "scheme": "bearer", "bearerFormat": "JWT"}
@@ -72,8 +79,7 @@ RESPONSES = {
     "Unauthorized": _problem("No valid bearer token"),
     "Forbidden": _problem("The token lacks the role this needs"),
     "NotFound": _problem("No such stock or reservation"),
-    "Invalid": _problem(
-        "A field is missing or invalid (`errors` names each); 400 when the body is not JSON,"
-        " 413 when it is over 64 KiB"
-    ),
+    "Invalid": _problem("A field is missing or invalid (`errors` names each)"),
+    "NotJson": _problem("The body is not JSON"),
+    "TooLarge": _problem("The body is over 64 KiB"),
 }

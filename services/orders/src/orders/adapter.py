@@ -212,6 +212,26 @@ class BearerScheme(OpenApiAuthenticationExtension):
         return build_bearer_security_scheme_object("Authorization", "Bearer", "JWT")
 
 
+def document_token_problems(result: dict[str, Any], **_: Any) -> dict[str, Any]:
+    """drf-spectacular postprocessing hook: an operation behind a bearer token may also answer
+    401 (no valid token), 403 (not the role) or 503 (users' keys out of reach), as problems;
+    said once here rather than on every view."""
+    problem = {PROBLEM_CONTENT_TYPE: {"schema": {"$ref": "#/components/schemas/ProblemOut"}}}
+    for operations in result["paths"].values():
+        for operation in operations.values():
+            if {"bearer": []} not in operation.get("security", []):
+                continue
+            for status, description in (
+                ("401", "No bearer token, or not a valid one"),
+                ("403", "The token lacks the role this needs"),
+                ("503", "Tokens cannot be checked, or a dependency is down"),
+            ):
+                operation["responses"].setdefault(
+                    status, {"description": description, "content": problem}
+                )
+    return result
+
+
 class HasRole(BasePermission):
     """The caller's token carries one of `roles`. Subclass it per role; combine with DRF's
     operators (`permission_classes = [IsStaff | IsService]`)."""

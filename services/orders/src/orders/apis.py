@@ -122,6 +122,18 @@ class OrderListIn(serializers.Serializer):
     page = serializers.IntegerField(min_value=1, max_value=100_000, default=1)
     page_size = serializers.IntegerField(min_value=1, max_value=MAX_PAGE_SIZE, default=20)
 
+    def to_internal_value(self, data: Any) -> dict[str, Any]:
+        # DRF reads `?page=` as no page at all (a form's empty field); the document, and every
+        # other service, call it what it is: not a number.
+        blank = {
+            name: [field.error_messages["invalid"]]
+            for name, field in self.fields.items()
+            if data.get(name) == ""
+        }
+        if blank:
+            raise serializers.ValidationError(blank)
+        return super().to_internal_value(data)
+
 
 # --- output -------------------------------------------------------------------------------------
 
@@ -227,7 +239,10 @@ class OrderCollectionApi(APIView):
         operation_id="order_list",
         summary="The caller's orders, newest first",
         parameters=[OrderListIn],
-        responses={200: OrderPageOut, 422: _problem("A query parameter is invalid")},
+        responses={
+            200: OrderPageOut,
+            (422, PROBLEM_CONTENT_TYPE): _problem("A query parameter is invalid"),
+        },
     )
     def get(self, request: Request) -> Response:
         query = OrderListIn(data=request.query_params)
@@ -326,7 +341,10 @@ class OrderDetailApi(APIView):
     @extend_schema(
         operation_id="order_get",
         summary="One order: the caller's own, or any for staff",
-        responses={200: OrderOut, 404: _problem("No such order, or another user's")},
+        responses={
+            200: OrderOut,
+            (404, PROBLEM_CONTENT_TYPE): _problem("No such order, or another user's"),
+        },
     )
     def get(self, request: Request, order_id: UUID) -> Response:
         principal = request.user.principal

@@ -14,6 +14,7 @@ from rest_framework.views import APIView
 
 from orders import urls
 from orders.app import create_app
+from orders.models import Order
 from polykit.health import Lifecycle
 
 
@@ -211,3 +212,9 @@ def test_the_migrations_match_the_models():
     from django.core.management import call_command
 
     call_command("makemigrations", "orders", "--check", "--dry-run", verbosity=0)
+
+
+def test_sql_statements_are_timed_as_store_operations(client):
+    Order.objects.count()
+    text = client.get("/metrics").content.decode()
+    assert 'db_client_operation_duration_seconds_count{db_operation_name="SELECT"' in text

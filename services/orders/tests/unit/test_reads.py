@@ -38,7 +38,12 @@ def test_the_list_is_the_callers_newest_first_and_paginated(shop):
 
 @pytest.mark.parametrize(
     ("params", "field"),
-    [({"page": 0}, "page"), ({"page_size": 101}, "page_size"), ({"page": "one"}, "page")],
+    [
+        ({"page": 0}, "page"),
+        ({"page_size": 101}, "page_size"),
+        ({"page": "one"}, "page"),
+        ({"page": "", "page_size": 8}, "page"),
+    ],
 )
 def test_bad_paging_is_422_naming_the_parameter(shop, params, field):
     response = shop.shopper().orders(**params)

@@ -156,8 +156,10 @@ class RefundsResource:
             description: Refunded
             content:
               application/json: {schema: {$ref: "#/components/schemas/RefundOut"}}
+          "400": {description: "An Idempotency-Key that is not usable, or a body that is not JSON"}
           "404": {description: No such payment}
           "409": {description: "Not captured, or more than is left to refund"}
+          "413": {description: The body is over 16 KiB}
           "422": {description: amount_cents is invalid}
         """
         deps = self.deps

@@ -28,6 +28,8 @@ from polykit.auth import Principal, TokenVerifier
 from polykit.errors import (
     INTERNAL_DETAIL,
     PROBLEM_CONTENT_TYPE,
+    BadRequest,
+    FieldError,
     Forbidden,
     InternalError,
     MethodNotAllowed,
@@ -126,6 +128,7 @@ def install(config: Configurator, collaborators: Collaborators) -> None:
     config.add_request_method(lambda _request: collaborators, "deps", property=True)
     config.set_security_policy(BearerTokenPolicy(collaborators.verifier))
     config.add_subscriber(limit_body, ContextFound)
+    config.add_subscriber(require_utf8_body, ContextFound)
     config.add_view_deriver(head_as_get, over="openapi_view")
     # Under OpenTelemetry's tween, whose span is current once the router has matched; over the
     # exception view and pyramid_openapi3's response check (which may turn an answer into a
@@ -193,6 +196,19 @@ def limit_body(event: ContextFound) -> None:
         if len(body) > MAX_BODY_BYTES:
             raise ContentTooLarge(_too_large())
         request.body = body
+
+
+def require_utf8_body(event: ContextFound) -> None:
+    """JSON is UTF-8. openapi-core quotes a body it cannot parse in its error by decoding it as
+    UTF-8, which raises on other bytes and turned such a body into a 500: refused here first."""
+    request = event.request
+    if request.method in ("POST", "PUT", "PATCH") and request.is_body_readable:
+        try:
+            request.body.decode("utf-8")
+        except UnicodeDecodeError:
+            raise BadRequest(
+                "The body is not valid JSON.", errors=[FieldError("body", "is not valid JSON")]
+            ) from None
 
 
 def _too_large() -> str:

@@ -85,6 +85,13 @@ def test_malformed_json_is_400(refusing_app):
     assert response.json["errors"] == [{"field": "body", "message": "is not valid JSON"}]
 
 
+@pytest.mark.parametrize("path", ["/api/users", "/api/tokens"])
+def test_a_body_that_is_not_utf8_is_400(refusing_app, path):
+    response = refusing_app.post(path, b"\x10\xf6", content_type="application/json", status=400)
+    assert response.content_type == PROBLEM
+    assert response.json["errors"] == [{"field": "body", "message": "is not valid JSON"}]
+
+
 @pytest.mark.parametrize("body", ["[]", '"ann"', "null"])
 def test_a_body_that_is_not_an_object_is_422(refusing_app, body):
     response = refusing_app.post("/api/users", body, content_type="application/json", status=422)
