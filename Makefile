@@ -28,7 +28,7 @@ $(CURDIR)/.tools/bin/uv:
 	python3 -m venv .tools
 	.tools/bin/pip install --quiet uv
 
-.venv/.synced: uv.lock pyproject.toml $(wildcard libs/*/pyproject.toml services/*/pyproject.toml tests/e2e/pyproject.toml) | $(UV)
+.venv/.synced: uv.lock pyproject.toml $(wildcard libs/*/pyproject.toml services/*/pyproject.toml tests/e2e/pyproject.toml loadgen/pyproject.toml) | $(UV)
 	$(UV) sync --all-packages --frozen --compile-bytecode
 	@touch $@
 
@@ -49,7 +49,7 @@ up: install ## run all eight services locally (SQLite under ./data; Ctrl-C stops
 	$(RUN) python scripts/launch.py
 
 .PHONY: test
-test: lint test-unit test-deploy test-integration test-e2e test-e2e-stores test-browser test-images ## run every suite: lint, unit, deployment checks, integration, end-to-end (SQLite, then PostgreSQL + Redis), browser, images
+test: lint test-unit test-deploy test-integration test-e2e test-e2e-stores test-browser test-observability bench-smoke test-hostile scan test-images ## run every suite: lint, unit, deployment checks, integration, end-to-end (SQLite, then PostgreSQL + Redis), browser, observability, benchmark smoke, hostile input, scans, images
 
 .PHONY: lint
 lint: install ## ruff: lint and format check
@@ -57,12 +57,14 @@ lint: install ## ruff: lint and format check
 	$(RUN) ruff format --check .
 
 .PHONY: test-unit
-test-unit: install ## unit tests of the kit and of each service, each in its own process
+test-unit: install ## unit tests of the kit, of each service and of the load generator, each in its own process
 	$(RUN) pytest libs/polykit/tests
 	@for service in $(SERVICES); do \
 	  echo "── $$service"; \
 	  $(RUN) pytest services/$$service/tests/unit || exit 1; \
 	done
+	@echo "── loadgen"
+	$(RUN) pytest $(LOADGEN_PYTEST) loadgen/tests/unit
 
 .PHONY: test-integration
 test-integration: install ## integration tests: each service's store on the machine's PostgreSQL and Redis
@@ -112,9 +114,32 @@ test-browser: install ## the browser journey: Playwright driving Chromium agains
 test-deploy: install ## offline Kubernetes checks: chart, schema, rendered manifests, hardening, checkov, hadolint, Tiltfile, k8s/ in sync
 	$(RUN) pytest tests/deploy --ignore=tests/deploy/test_images.py
 
+.PHONY: test-hostile
+test-hostile: install ## hostile input, against a store it starts: schemathesis on every service's OpenAPI document with a valid token, and no card, CVC, password or token in any log line or span
+	$(RUN) pytest tests/hostile
+
+.PHONY: scan
+scan: install ## bandit on libs/ services/ loadgen/: no medium or high finding without a `# nosec` and its reason
+	$(RUN) bandit -c pyproject.toml -r libs services loadgen --severity-level medium --quiet
+	@echo "bandit: no medium or high finding"
+
+# Not part of `make test`: the CI machines reach no advisory service (PyPI's per-version JSON and
+# api.osv.dev are out of reach), and an audit that could not ask is a failure, never a pass.
+.PHONY: audit
+audit: install ## pip-audit on uv.lock: no known vulnerability unless .pip-audit-ignore gives its reason (needs PyPI's JSON API or OSV)
+	UV=$(UV) scripts/audit-lock.sh
+
 .PHONY: test-images
 test-images: install ## build every image with Docker and run each read-only, as a non-root user, until /readyz answers
 	$(RUN) pytest tests/deploy/test_images.py
+
+.PHONY: test-observability
+test-observability: install ## promtool checks, then every dashboard panel queried against a live Prometheus scraping the store under shopper traffic
+	$(RUN) pytest tests/observability
+
+.PHONY: observe
+observe: install ## run Prometheus (same config and rules as the cluster) against a running `make up`
+	scripts/observe.sh
 
 .PHONY: manifests
 manifests: install ## render k8s/ from the Helm chart (CI fails when k8s/ is out of date)
@@ -135,6 +160,44 @@ screenshots: install ## retake the README's screenshots (the browser test, writi
 .PHONY: footprint
 footprint: install ## benchmark: time from start to all-ready, and memory (RSS) per service
 	$(RUN) python benchmarks/footprint.py
+
+# Locust shoppers (loadgen/). With USERS set they run headless for DURATION, else the web UI waits
+# for you to press start. The staff account restocks what long runs sell out.
+USERS ?=
+SPAWN_RATE ?= $(or $(USERS),2)
+DURATION ?= 1m
+# The real loadgen package imported first (and gevent's patching with it): pytest's importlib mode
+# would otherwise name the test folder loadgen/ after it.
+LOADGEN_PYTEST := -p loadgen.journeys
+# wrk drives the benchmark's plain GETs (a Python load generator cannot outrun a hello-world).
+WRK_OR_INSTALL = if ! command -v wrk >/dev/null && [ "$$(id -u)" = 0 ] && command -v apt-get >/dev/null; then \
+	  echo "installing wrk (Debian's package)"; \
+	  apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq wrk >/dev/null; \
+	fi; \
+	if ! command -v wrk >/dev/null; then \
+	  if [ "$${CI:-}" = "true" ]; then echo "no wrk (apt-get install wrk)"; exit 1; fi; \
+	  echo "no wrk: the plain GETs run with Locust, which may limit them (apt-get install wrk)"; \
+	fi
+
+.PHONY: load
+load: install ## Locust shoppers against a running `make up`: web UI at http://127.0.0.1:8089, or headless with USERS=50 [SPAWN_RATE=5 DURATION=5m]
+	STAFF_PASSWORD=$${STAFF_PASSWORD:-local-only-staff-password} $(RUN) python -m loadgen \
+	  --web-host 127.0.0.1 --users $(or $(USERS),10) --spawn-rate $(SPAWN_RATE) \
+	  $(if $(USERS),--headless --run-time $(DURATION) --only-summary,)
+
+.PHONY: bench
+bench: install ## benchmark the store it starts (E2E_POSTGRES_URL + E2E_REDIS_URL: on those too): report, CSV, charts in benchmarks/results/, summary in docs/performance.md
+	@$(WRK_OR_INSTALL)
+	$(RUN) python benchmarks/bench.py
+
+.PHONY: profile
+profile: install ## py-spy every process of the store under checkout load: hot spots in benchmarks/results/profile-*/ (root, or ptrace allowed)
+	$(RUN) python benchmarks/profile.py
+
+.PHONY: bench-smoke
+bench-smoke: install ## seconds of each benchmark step and of `make load`: checks that reports, CSVs and charts are written (not the figures)
+	@$(WRK_OR_INSTALL)
+	$(RUN) pytest $(LOADGEN_PYTEST) benchmarks/tests
 
 .PHONY: format
 format: install ## apply ruff's fixes and formatting

@@ -8,6 +8,7 @@ Prints a Markdown table. Goals (issue 3): whole store <= 700 MB RSS, <= 15 s to 
 
 from __future__ import annotations
 
+import os
 import platform
 import tempfile
 import time
@@ -27,16 +28,26 @@ def _children(pid: int) -> list[int]:
     return kids
 
 
-def _tree_memory_mb(pid: int) -> tuple[float, float]:
-    """RSS and PSS of a process and its descendants. RSS counts a page shared by gunicorn's
-    master and worker twice; PSS splits it between them."""
-    rss_kb = pss_kb = 0
-    stack = [pid]
+def tree(pid: int) -> list[int]:
+    """A process and its descendants (gunicorn's master and its worker), those still alive."""
+    found, stack = [], [pid]
     while stack:
         current = stack.pop()
         try:
-            rollup = Path(f"/proc/{current}/smaps_rollup").read_text()
             stack.extend(_children(current))
+        except FileNotFoundError:
+            continue
+        found.append(current)
+    return found
+
+
+def tree_memory_mb(pid: int) -> tuple[float, float]:
+    """RSS and PSS of a process and its descendants. RSS counts a page shared by gunicorn's
+    master and worker twice; PSS splits it between them."""
+    rss_kb = pss_kb = 0
+    for current in tree(pid):
+        try:
+            rollup = Path(f"/proc/{current}/smaps_rollup").read_text()
         except FileNotFoundError:
             continue
         for line in rollup.splitlines():
@@ -45,6 +56,19 @@ def _tree_memory_mb(pid: int) -> tuple[float, float]:
             elif line.startswith("Pss:"):
                 pss_kb += int(line.split()[1])
     return rss_kb / 1024, pss_kb / 1024
+
+
+def tree_cpu_seconds(pid: int) -> float:
+    """User and system CPU time a process and its descendants have used so far."""
+    ticks = 0
+    for current in tree(pid):
+        try:
+            # The fields after the command, which may hold spaces: utime and stime are 14th, 15th.
+            fields = Path(f"/proc/{current}/stat").read_text().rsplit(")", 1)[1].split()
+        except FileNotFoundError:
+            continue
+        ticks += int(fields[11]) + int(fields[12])
+    return ticks / os.sysconf("SC_CLK_TCK")
 
 
 def main() -> None:
@@ -59,7 +83,7 @@ def main() -> None:
             time.sleep(1)
             # Every process of the store, companions (orders' worker) included.
             rows = [
-                (name, process.service.framework, *_tree_memory_mb(process.popen.pid))
+                (name, process.service.framework, *tree_memory_mb(process.popen.pid))
                 for name, process in store.processes.items()
             ]
         finally:

@@ -1,0 +1,1 @@
+"""polyshop's load generator: Locust shoppers (see locustfile.py and journeys.py)."""
