@@ -66,6 +66,31 @@ LOADGEN = "loadgen"
 LOADGEN_PORT = 8089
 LOADGEN_CALLS = {"storefront", "catalog", "cart", "orders", "users", "inventory"}
 LOADGEN_PROFILES = {"dev"}
+# The monitoring stack (observability/ at the repository root, read by the chart through the
+# symlink helm/polyshop/files/observability): each pod's ports, the profiles that turn it on, and
+# which of its ConfigMaps holds which files of observability/ (by glob).
+OBSERVABILITY: dict[str, tuple[int, ...]] = {
+    "prometheus": (9090,),
+    "grafana": (3000,),
+    "jaeger": (16686, 4317),
+    "otel-collector": (4318,),
+}
+OBSERVABILITY_PROFILES = {"dev", "production"}
+OBSERVABILITY_DIR = REPO / "observability"
+OBSERVABILITY_CONFIGMAPS = {
+    "polyshop-prometheus": "prometheus/prometheus.yml",
+    "polyshop-prometheus-rules": "prometheus/rules/*.yml",
+    "polyshop-grafana-datasources": "grafana/provisioning/datasources/*.yaml",
+    "polyshop-grafana-providers": "grafana/provisioning/dashboards/*.yaml",
+    "polyshop-grafana-dashboards": "grafana/dashboards/*.json",
+    "polyshop-otel-collector": "otel-collector/config.yaml",
+}
+# Who talks to whom in the stack, on which port (the services' scrapes and exports come on top).
+OBSERVABILITY_PATHS = {
+    ("grafana", "prometheus", 9090),
+    ("grafana", "jaeger", 16686),
+    ("otel-collector", "jaeger", 4317),
+}
 DATABASE = {"catalog", "orders", "orders-worker", "payments", "users", "inventory"}
 REDIS = {"cart", "notifications"}
 # What reaches each store, and on which port.

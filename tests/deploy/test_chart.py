@@ -11,6 +11,7 @@ import json
 import re
 import subprocess
 import sys
+import tarfile
 from pathlib import Path
 from typing import Any
 
@@ -166,7 +167,9 @@ def _hardening_problems(profile: str, name: str, pod: dict[str, Any]) -> list[st
         if not ok:
             problems.append(f"{profile}/{name}: {what}")
 
-    need(spec.get("automountServiceAccountToken") is False, "automountServiceAccountToken false")
+    # Prometheus lists pods through the API (kubernetes_sd): the one pod with a token.
+    token = name == "prometheus"
+    need(spec.get("automountServiceAccountToken") is token, f"automountServiceAccountToken {token}")
     need(spec.get("serviceAccountName", "default") != "default", "its own ServiceAccount")
     for host in ("hostNetwork", "hostPID", "hostIPC"):
         need(not spec.get(host), f"no {host}")
@@ -259,7 +262,8 @@ def _app_problems(profile: str, name: str, spec: dict[str, Any]) -> list[str]:
 def test_every_pod_is_hardened(helm: str, profile: str) -> None:
     templates = dict(r.pod_templates(r.render(helm, profile)))
     loadgen = {r.LOADGEN} if profile in r.LOADGEN_PROFILES else set()
-    assert set(templates) == {*r.WORKLOADS, "postgresql", "redis", *loadgen}
+    stack = set(r.OBSERVABILITY) if profile in r.OBSERVABILITY_PROFILES else set()
+    assert set(templates) == {*r.WORKLOADS, "postgresql", "redis", *loadgen, *stack}
     problems = [
         problem
         for name, pod in templates.items()
@@ -440,8 +444,9 @@ def test_users_knows_every_client_by_its_own_secret(helm: str) -> None:
     ("profile", "endpoint"),
     [
         ("default", None),
-        ("dev", None),
-        ("production", "http://opentelemetry-collector.observability:4318"),
+        # The chart's own Collector, when it is on and otel.endpoint is empty.
+        ("dev", "http://polyshop-otel-collector:4318"),
+        ("production", "http://polyshop-otel-collector:4318"),
     ],
 )
 def test_otlp_export_only_when_an_endpoint_is_set(
@@ -459,6 +464,8 @@ KUBE_DNS = r.Pod({"k8s-app": "kube-dns"}, namespace="kube-system")
 INGRESS_CONTROLLER = r.Pod({"app.kubernetes.io/name": "ingress-nginx"}, namespace="ingress-nginx")
 PROMETHEUS = r.Pod({"app.kubernetes.io/name": "prometheus"}, namespace="observability")
 COLLECTOR = r.Pod({"app.kubernetes.io/name": "opentelemetry-collector"}, namespace="observability")
+# The API server: no pod of any namespace the chart selects (host network on kind).
+KUBE_API = r.Pod({"component": "kube-apiserver"}, namespace="kube-system")
 # A pod with a storefront's labels in another namespace is not the storefront.
 STRANGER = r.Pod(
     {"app.kubernetes.io/name": "storefront", "app.kubernetes.io/instance": "polyshop"},
@@ -466,13 +473,39 @@ STRANGER = r.Pod(
 )
 
 
-def _expected_paths(profile: str) -> set[tuple[str, str]]:
-    paths = {(caller, callee) for caller, callees in r.CALLS.items() for callee in callees}
-    for store, (_, clients) in r.STORES.items():
-        paths |= {(client, store) for client in clients}
+def _expected_paths(profile: str) -> set[tuple[str, str, int]]:
+    """(source, target, port) of every connection the profile must allow, and no other."""
+    ports = {**r.PORTS, **{store: port for store, (port, _) in r.STORES.items()}}
+    paths = {
+        (caller, callee, ports[callee]) for caller, callees in r.CALLS.items() for callee in callees
+    }
+    for store, (port, clients) in r.STORES.items():
+        paths |= {(client, store, port) for client in clients}
     if profile in r.LOADGEN_PROFILES:
-        paths |= {(r.LOADGEN, callee) for callee in r.LOADGEN_CALLS}
+        paths |= {(r.LOADGEN, callee, r.PORTS[callee]) for callee in r.LOADGEN_CALLS}
+    if profile in r.OBSERVABILITY_PROFILES:
+        paths |= set(r.OBSERVABILITY_PATHS)
+        paths |= {("prometheus", app, port) for app, port in r.PORTS.items()}
+        paths |= {(app, "otel-collector", 4318) for app in r.WORKLOADS}
     return paths
+
+
+def _allowed_paths(docs: list[dict[str, Any]]) -> set[tuple[str, str, int]]:
+    policies = list(r.of_kind(docs, "NetworkPolicy").values())
+    pods = {name: r.Pod(dict(pod["metadata"]["labels"])) for name, pod in r.pod_templates(docs)}
+    ports: dict[str, tuple[int, ...]] = {
+        **{name: (port,) for name, port in r.PORTS.items()},
+        **{store: (port,) for store, (port, _) in r.STORES.items()},
+        r.LOADGEN: (r.LOADGEN_PORT,),
+        **r.OBSERVABILITY,
+    }
+    return {
+        (source, target, port)
+        for source in pods
+        for target in pods
+        for port in ports[target]
+        if source != target and r.reachable(policies, pods[source], pods[target], port)
+    }
 
 
 @pytest.mark.parametrize("profile", PROFILES)
@@ -482,12 +515,8 @@ def test_network_policies_allow_exactly_the_call_paths(helm: str, profile: str) 
     pods = {name: r.Pod(dict(pod["metadata"]["labels"])) for name, pod in r.pod_templates(docs)}
     ports = {**r.PORTS, **{store: port for store, (port, _) in r.STORES.items()}}
     ports[r.LOADGEN] = r.LOADGEN_PORT
-    allowed = {
-        (source, target)
-        for source in pods
-        for target in pods
-        if source != target and r.reachable(policies, pods[source], pods[target], ports[target])
-    }
+    ports.update({name: own[0] for name, own in r.OBSERVABILITY.items()})
+    allowed = _allowed_paths(docs)
     expected = _expected_paths(profile)
     assert not allowed - expected, f"allowed but not a call path: {sorted(allowed - expected)}"
     assert not expected - allowed, f"call paths not allowed: {sorted(expected - allowed)}"
@@ -496,7 +525,6 @@ def test_network_policies_allow_exactly_the_call_paths(helm: str, profile: str) 
     # An allowed path is allowed on its port only.
     assert not r.reachable(policies, pods["storefront"], pods["catalog"], 5432)
 
-    production = profile == "production"
     for name, pod in pods.items():
         assert r.reachable(policies, pod, KUBE_DNS, 53, "UDP"), f"{name}: DNS"
         assert r.reachable(policies, pod, KUBE_DNS, 53, "TCP"), f"{name}: DNS over TCP"
@@ -504,13 +532,39 @@ def test_network_policies_allow_exactly_the_call_paths(helm: str, profile: str) 
         assert not r.reachable(policies, STRANGER, pod, ports[name]), f"{name}: from elsewhere"
         assert not r.reachable(policies, pod, STRANGER, 8080), f"{name}: to elsewhere"
         from_ingress = r.reachable(policies, INGRESS_CONTROLLER, pod, ports[name])
-        public = production and name in {"storefront", "notifications"}
+        public = profile == "production" and name in {"storefront", "notifications"}
         assert from_ingress == public, f"ingress controller -> {name}"
+        # A Prometheus or Collector of the cluster's own comes in only when values name it.
+        assert not r.reachable(policies, PROMETHEUS, pod, ports[name]), f"prometheus -> {name}"
+        assert not r.reachable(policies, pod, COLLECTOR, 4318), f"{name} -> collector"
+        # The Kubernetes API, for pod discovery: Prometheus only.
+        api = r.reachable(policies, pod, KUBE_API, 443) and r.reachable(
+            policies, pod, KUBE_API, 6443
+        )
+        assert api == (name == "prometheus"), f"{name} -> the Kubernetes API"
+
+
+def test_a_prometheus_and_collector_of_the_clusters_own_are_let_in(helm: str) -> None:
+    external = (
+        "--set",
+        "networkPolicy.prometheus.enabled=true",
+        "--set",
+        "networkPolicy.otlpCollector.enabled=true",
+        "--set",
+        "otel.endpoint=http://opentelemetry-collector.observability:4318",
+    )
+    docs = r.render(helm, "default", *external)
+    policies = list(r.of_kind(docs, "NetworkPolicy").values())
+    for name, template in r.pod_templates(docs):
+        pod = r.Pod(dict(template["metadata"]["labels"]))
         app = name in r.WORKLOADS
-        scraped = r.reachable(policies, PROMETHEUS, pod, ports[name])
-        assert scraped == (production and app), f"prometheus -> {name}"
-        exports = r.reachable(policies, pod, COLLECTOR, 4318)
-        assert exports == (production and app), f"{name} -> collector"
+        port = r.PORTS.get(name, 5432 if name == "postgresql" else 6379)
+        assert r.reachable(policies, PROMETHEUS, pod, port) == app, f"prometheus -> {name}"
+        assert r.reachable(policies, pod, COLLECTOR, 4318) == app, f"{name} -> collector"
+        if app:
+            env = r.env_of(template["spec"]["containers"][0])
+            endpoint = env["OTEL_EXPORTER_OTLP_ENDPOINT"]
+            assert endpoint == "http://opentelemetry-collector.observability:4318"
 
 
 # --- profiles ----------------------------------------------------------------------------------
@@ -653,6 +707,219 @@ def test_a_load_generator_with_no_users_waits_for_its_web_ui(helm: str) -> None:
     env = r.env_of(container)
     assert env["LOCUST_AUTOSTART"] == "false"
     assert "STAFF_PASSWORD" not in env
+
+
+# --- the monitoring stack: Prometheus, Grafana, Jaeger, the Collector ------------------------
+
+
+def test_the_chart_reads_observability_through_a_symlink_not_a_copy() -> None:
+    link = r.CHART / "files" / "observability"
+    assert link.is_symlink(), "a copy of observability/ in the chart would drift from it"
+    assert link.resolve() == r.OBSERVABILITY_DIR.resolve()
+
+
+@pytest.mark.parametrize("profile", sorted(r.OBSERVABILITY_PROFILES))
+def test_the_stacks_configmaps_hold_observability_as_it_is(helm: str, profile: str) -> None:
+    configmaps = r.of_kind(r.render(helm, profile), "ConfigMap")
+    for name, pattern in r.OBSERVABILITY_CONFIGMAPS.items():
+        files = {path.name: path.read_text() for path in r.OBSERVABILITY_DIR.glob(pattern)}
+        assert files, f"observability/{pattern} matches nothing"
+        assert configmaps[name]["data"] == files, f"{name} differs from observability/{pattern}"
+
+
+@pytest.mark.parametrize(
+    ("part", "name"),
+    [
+        ("prometheus", "prometheus"),
+        ("grafana", "grafana"),
+        ("jaeger", "jaeger"),
+        ("otelCollector", "otel-collector"),
+    ],
+)
+def test_the_stack_is_off_by_default_and_each_part_switches_alone(
+    helm: str, part: str, name: str
+) -> None:
+    names = {n for n, _ in r.pod_templates(r.render(helm, "default"))}
+    assert not names & set(r.OBSERVABILITY), "the default (and k8s/) stays laptop-light"
+    docs = r.render(helm, "dev", "--set", f"observability.{part}.enabled=false")
+    assert {n for n, _ in r.pod_templates(docs)} & set(r.OBSERVABILITY) == set(r.OBSERVABILITY) - {
+        name
+    }
+    assert name not in {doc["metadata"]["labels"]["app.kubernetes.io/name"] for doc in docs}
+    # No NetworkPolicy lets anything reach, or be reached by, the part that is off.
+    for policy in r.of_kind(docs, "NetworkPolicy").values():
+        assert f"app.kubernetes.io/name: {name}\n" not in yaml.safe_dump(policy), part
+
+
+def test_prometheus_scrapes_with_exemplars_and_may_only_read_pods(helm: str) -> None:
+    docs = r.render(helm, "dev")
+    deployment = r.of_kind(docs, "Deployment")["polyshop-prometheus"]
+    pod = deployment["spec"]["template"]["spec"]
+    (container,) = pod["containers"]
+    assert "--enable-feature=exemplar-storage" in container["args"]
+    assert "--config.file=/etc/prometheus/prometheus.yml" in container["args"]
+    mounts = {mount["mountPath"]: mount["name"] for mount in container["volumeMounts"]}
+    volumes = {volume["name"]: volume for volume in pod["volumes"]}
+    sources = volumes[mounts["/etc/prometheus"]]["projected"]["sources"]
+    placed = {}
+    for source in sources:
+        configmap = r.of_kind(docs, "ConfigMap")[source["configMap"]["name"]]
+        items = source["configMap"].get("items") or [
+            {"key": k, "path": k} for k in configmap["data"]
+        ]
+        placed |= {item["path"]: configmap["data"][item["key"]] for item in items}
+    # prometheus.yml with rules/ beside it, as observability/prometheus/ has them.
+    prometheus = r.OBSERVABILITY_DIR / "prometheus"
+    expected = {"prometheus.yml": (prometheus / "prometheus.yml").read_text()}
+    expected |= {f"rules/{p.name}": p.read_text() for p in (prometheus / "rules").glob("*.yml")}
+    assert placed == expected
+    assert "emptyDir" in volumes[mounts["/prometheus"]]
+    # The token it mounts is bound to one Role that reads pods of its namespace and nothing more.
+    assert pod["automountServiceAccountToken"] is True
+    (binding,) = r.of_kind(docs, "RoleBinding").values()
+    assert binding["subjects"] == [
+        {"kind": "ServiceAccount", "name": pod["serviceAccountName"], "namespace": r.NAMESPACE}
+    ]
+    (role,) = r.of_kind(docs, "Role").values()
+    assert binding["roleRef"] == {
+        "apiGroup": "rbac.authorization.k8s.io",
+        "kind": "Role",
+        "name": role["metadata"]["name"],
+    }
+    assert role["rules"] == [
+        {"apiGroups": [""], "resources": ["pods"], "verbs": ["get", "list", "watch"]}
+    ]
+    assert not r.of_kind(docs, "ClusterRole")
+    assert not r.of_kind(docs, "ClusterRoleBinding")
+    # observability/README.md: the services' ports are named http (orders-worker: metrics).
+    for name, template in r.pod_templates(docs):
+        if name in r.WORKLOADS:
+            (port,) = template["spec"]["containers"][0]["ports"]
+            assert port["name"] == ("metrics" if name == "orders-worker" else "http"), name
+
+
+def test_grafana_is_provisioned_from_observability(helm: str) -> None:
+    docs = r.render(helm, "dev")
+    pod = r.of_kind(docs, "Deployment")["polyshop-grafana"]["spec"]["template"]["spec"]
+    (container,) = pod["containers"]
+    env = r.env_of(container)
+    assert env["PROMETHEUS_URL"] == "http://polyshop-prometheus:9090"
+    assert env["JAEGER_URL"] == "http://polyshop-jaeger:16686"
+    assert "GF_SECURITY_ADMIN_PASSWORD" not in env, "read from a file, not an env value"
+    mounts = {mount["mountPath"]: mount["name"] for mount in container["volumeMounts"]}
+    volumes = {volume["name"]: volume for volume in pod["volumes"]}
+    configmaps = r.of_kind(docs, "ConfigMap")
+    provisioned = {}
+    for source in volumes[mounts["/etc/grafana/provisioning"]]["projected"]["sources"]:
+        data = configmaps[source["configMap"]["name"]]["data"]
+        provisioned |= {item["path"]: data[item["key"]] for item in source["configMap"]["items"]}
+    grafana = r.OBSERVABILITY_DIR / "grafana"
+    assert provisioned == {
+        str(path.relative_to(grafana / "provisioning")): path.read_text()
+        for path in (grafana / "provisioning").rglob("*.yaml")
+    }
+    dashboards = volumes[mounts["/var/lib/grafana/dashboards/polyshop"]]["configMap"]["name"]
+    assert set(configmaps[dashboards]["data"]) == {
+        p.name for p in (grafana / "dashboards").glob("*.json")
+    }
+    secret = volumes[mounts["/etc/grafana/secrets"]]["secret"]
+    assert secret["items"] == [{"key": "grafana-admin-password", "path": "admin-password"}]
+    assert env["GF_SECURITY_ADMIN_PASSWORD__FILE"] == "/etc/grafana/secrets/admin-password"
+    assert _secret_data(helm, "--values", r.PROFILES["dev"][0])["grafana-admin-password"]
+
+
+def test_the_collector_forwards_to_the_charts_jaeger(helm: str) -> None:
+    docs = r.render(helm, "dev")
+    pod = r.of_kind(docs, "Deployment")["polyshop-otel-collector"]["spec"]["template"]["spec"]
+    (container,) = pod["containers"]
+    assert r.env_of(container)["JAEGER_OTLP_ENDPOINT"] == "polyshop-jaeger:4317"
+    assert container["args"] == ["--config=/etc/otelcol/config.yaml"]
+    (mount,) = container["volumeMounts"]
+    assert mount["mountPath"] == "/etc/otelcol"
+    jaeger = r.of_kind(docs, "Service")["polyshop-jaeger"]
+    assert {p["name"]: p["port"] for p in jaeger["spec"]["ports"]} == {
+        "http": 16686,
+        "otlp-grpc": 4317,
+    }
+    # An otel.endpoint of the cluster's own wins over the chart's Collector.
+    other = "http://collector.elsewhere:4318"
+    for name, template in r.pod_templates(r.render(helm, "dev", "--set", f"otel.endpoint={other}")):
+        if name in r.WORKLOADS:
+            assert (
+                r.env_of(template["spec"]["containers"][0])["OTEL_EXPORTER_OTLP_ENDPOINT"] == other
+            )
+
+
+@pytest.mark.parametrize(
+    ("values", "expected"),
+    [
+        pytest.param(
+            ["observability.prometheus.enable=true"],
+            ["'/observability/prometheus'", "additional properties 'enable' not allowed"],
+            id="prometheus-key",
+        ),
+        pytest.param(
+            ["observability.loki.enabled=true"],
+            ["'/observability'", "additional properties 'loki' not allowed"],
+            id="unknown-tool",
+        ),
+        pytest.param(
+            ["observability.grafana.image=grafana/grafana"],
+            ["'/observability/grafana/image'"],
+            id="image-without-tag",
+        ),
+        pytest.param(
+            ["observability.prometheus.apiServer.port=443"],
+            ["'/observability/prometheus/apiServer'", "additional properties 'port' not allowed"],
+            id="nested-key",
+        ),
+    ],
+)
+def test_the_schema_refuses_bad_observability_values(
+    helm: str, values: list[str], expected: list[str]
+) -> None:
+    done = r.helm_template(helm, *(f"--set={value}" for value in values))
+    assert done.returncode != 0, f"{values} rendered"
+    for fragment in expected:
+        assert fragment in done.stderr, done.stderr
+
+
+def test_notes_say_how_to_reach_the_stack(helm: str) -> None:
+    for profile, expected in [
+        ("dev", "port-forward svc/polyshop-grafana 3000:3000"),
+        ("default", "--set observability.prometheus.enabled=true"),
+    ]:
+        values = [option for path in r.PROFILES[profile] for option in ("--values", path)]
+        install = [helm, "install", "polyshop", str(r.CHART), "--namespace=polyshop"]
+        done = subprocess.run(
+            [*install, "--dry-run=client", *values], capture_output=True, text=True
+        )
+        assert done.returncode == 0, done.stderr
+        assert expected in done.stdout.split("NOTES:", 1)[1], profile
+
+
+def test_helm_package_carries_observability_without_its_tests(helm: str, tmp_path: Path) -> None:
+    done = subprocess.run(
+        [helm, "package", str(r.CHART), "--destination", str(tmp_path)],
+        capture_output=True,
+        text=True,
+    )
+    assert done.returncode == 0, done.stderr
+    (archive,) = tmp_path.glob("polyshop-*.tgz")
+    with tarfile.open(archive) as tar:
+        packed = {
+            name.removeprefix("polyshop/files/observability/"): tar.extractfile(name)
+            .read()
+            .decode()
+            for name in tar.getnames()
+            if name.startswith("polyshop/files/observability/")
+        }
+    wanted = {
+        str(path.relative_to(r.OBSERVABILITY_DIR)): path.read_text()
+        for pattern in r.OBSERVABILITY_CONFIGMAPS.values()
+        for path in r.OBSERVABILITY_DIR.glob(pattern)
+    }
+    assert packed == wanted
 
 
 # --- checkov -----------------------------------------------------------------------------------

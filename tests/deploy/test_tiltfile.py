@@ -310,6 +310,27 @@ def test_the_load_generator_is_built_and_its_web_ui_forwarded(calls: list[Call])
     assert {"storefront", "orders", "users"} <= set(_as_list(resource.args["resource_deps"]))
 
 
+# The monitoring stack dev-values.yaml turns on: forwarded on its usual ports, linked, grouped.
+OBSERVABILITY_FORWARDS = {"grafana": 3000, "prometheus": 9090, "jaeger": 16686}
+
+
+def test_grafana_prometheus_and_jaeger_are_forwarded_and_linked(calls: list[Call]) -> None:
+    resources = _resources(calls)
+    for name, port in OBSERVABILITY_FORWARDS.items():
+        resource = resources[name]
+        assert resource.args["workload"] == f"polyshop-{name}"
+        forwards = _as_list(resource.args["port_forwards"])
+        assert [(_local_port(f), _container_port(f)) for f in forwards] == [(port, port)]
+        assert _as_list(resource.args["labels"]) == ["observability"]
+        links = [link["url"] for link in _as_list(resource.args.get("links"))]
+        assert links, f"{name}: no link in Tilt's UI"
+        assert all(url.startswith(f"http://127.0.0.1:{port}/") for url in links), links
+    collector = resources["otel-collector"]
+    assert _as_list(collector.args["labels"]) == ["observability"]
+    assert not _as_list(collector.args.get("port_forwards"))
+    assert {"prometheus", "jaeger"} <= set(_as_list(resources["grafana"].args["resource_deps"]))
+
+
 def test_the_chart_is_deployed_with_the_dev_values(calls: list[Call]) -> None:
     (deploy,) = _of(calls, "k8s_yaml")
     chart = deploy.args["yaml"]

@@ -51,6 +51,9 @@ polyshop.dev/framework: {{ . }}
 {{/* Every key of the Secret, sorted: what the services, PostgreSQL and Redis read. */}}
 {{- define "polyshop.secretKeys" -}}
 {{- $keys := list "postgres-password" "redis-password" }}
+{{- if .Values.observability.grafana.enabled }}
+{{- $keys = append $keys "grafana-admin-password" }}
+{{- end }}
 {{- range $name, $svc := include "polyshop.services" . | fromJson }}
 {{- $keys = append $keys (printf "client-secret-%s" $svc.app) }}
 {{- if $svc.database }}
@@ -119,6 +122,26 @@ seccompProfile:
     {{- toYaml .namespaceSelector | nindent 4 }}
   podSelector:
     {{- toYaml .podSelector | nindent 4 }}
+{{- end }}
+
+{{/* Where the services send spans: otel.endpoint, else the chart's Collector when it is on. */}}
+{{- define "polyshop.otelEndpoint" -}}
+{{- if .Values.otel.endpoint }}
+{{- .Values.otel.endpoint }}
+{{- else if .Values.observability.otelCollector.enabled }}
+{{- printf "http://%s:4318" (include "polyshop.fullname" (dict "root" . "name" "otel-collector")) }}
+{{- end }}
+{{- end }}
+
+{{/*
+The files of one tool under observability/ (through the chart's files/observability symlink), as
+ConfigMap data: file name -> content, exactly as in the repository.
+*/}}
+{{- define "polyshop.observabilityFiles" -}}
+{{- $root := .root }}
+{{- range $path, $_ := $root.Files.Glob (printf "files/observability/%s" .glob) }}
+{{ base $path }}: {{ $root.Files.Get $path | toJson }}
+{{- end }}
 {{- end }}
 
 {{/* The public origin when the ingress is on, e.g. https://shop.example.com. */}}
@@ -212,7 +235,7 @@ Kubernetes expands $(VAR) only from variables defined earlier in the list: order
       fieldPath: metadata.namespace
 - name: OTEL_RESOURCE_ATTRIBUTES
   value: service.version=$(POD_VERSION),deployment.environment=$(ENVIRONMENT),k8s.pod.name=$(K8S_POD_NAME),k8s.namespace.name=$(K8S_NAMESPACE_NAME)
-{{- with $root.Values.otel.endpoint }}
+{{- with include "polyshop.otelEndpoint" $root }}
 - name: OTEL_EXPORTER_OTLP_ENDPOINT
   value: {{ . | quote }}
 {{- end }}
