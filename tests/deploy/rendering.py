@@ -13,6 +13,8 @@ from typing import Any
 
 import yaml
 
+from polykit.settings import SERVICE_PORTS
+
 REPO = Path(__file__).resolve().parents[2]
 CHART = REPO / "helm" / "polyshop"
 RELEASE = NAMESPACE = "polyshop"
@@ -24,17 +26,7 @@ PROFILES: dict[str, tuple[str, ...]] = {
 
 # The contract (design.md, docs/architecture.md, the shared k8s contract), written out here
 # rather than read from the chart: the tests hold the chart to it.
-PORTS = {
-    "storefront": 8080,
-    "catalog": 8001,
-    "cart": 8002,
-    "orders": 8003,
-    "payments": 8004,
-    "notifications": 8005,
-    "users": 8006,
-    "inventory": 8007,
-    "orders-worker": 8013,
-}
+PORTS = {**SERVICE_PORTS, "orders-worker": 8013}
 FRAMEWORKS = {
     "storefront": "flask",
     "catalog": "fastapi",

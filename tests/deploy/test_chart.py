@@ -6,11 +6,9 @@ generated, or taken as given, and never rendered into k8s/."""
 from __future__ import annotations
 
 import base64
-import importlib.util
 import json
 import re
 import subprocess
-import sys
 import tarfile
 from pathlib import Path
 from typing import Any
@@ -21,22 +19,8 @@ import yaml
 from cryptography.hazmat.primitives.asymmetric.ed25519 import Ed25519PrivateKey
 from cryptography.hazmat.primitives.serialization import load_pem_private_key
 
+from tests.deploy import rendering as r
 
-def _load_rendering() -> Any:
-    # Shared with test_manifests.py through sys.modules: one cache of rendered charts.
-    if "polyshop_rendering" not in sys.modules:
-        spec = importlib.util.spec_from_file_location(
-            "polyshop_rendering", Path(__file__).with_name("rendering.py")
-        )
-        assert spec is not None
-        assert spec.loader is not None
-        module = importlib.util.module_from_spec(spec)
-        sys.modules["polyshop_rendering"] = module
-        spec.loader.exec_module(module)
-    return sys.modules["polyshop_rendering"]
-
-
-r = _load_rendering()
 PROFILES = list(r.PROFILES)
 KUBERNETES_VERSIONS = ["1.33.0", "1.35.0"]
 GIB = 1024**3

@@ -4,7 +4,6 @@ kustomize into the whole store once k8s/make-secrets.sh has written the Secret's
 from __future__ import annotations
 
 import base64
-import importlib.util
 import shutil
 import subprocess
 import sys
@@ -17,23 +16,8 @@ from cryptography.hazmat.primitives.asymmetric.ed25519 import Ed25519PrivateKey
 from cryptography.hazmat.primitives.serialization import load_pem_private_key
 
 from polykit.testing import skip_or_fail
+from tests.deploy import rendering as r
 
-
-def _load_rendering() -> Any:
-    # Shared with test_chart.py through sys.modules: one cache of rendered charts.
-    if "polyshop_rendering" not in sys.modules:
-        spec = importlib.util.spec_from_file_location(
-            "polyshop_rendering", Path(__file__).with_name("rendering.py")
-        )
-        assert spec is not None
-        assert spec.loader is not None
-        module = importlib.util.module_from_spec(spec)
-        sys.modules["polyshop_rendering"] = module
-        spec.loader.exec_module(module)
-    return sys.modules["polyshop_rendering"]
-
-
-r = _load_rendering()
 K8S = r.REPO / "k8s"
 RENDER = r.REPO / "scripts" / "render_manifests.py"
 SECRET = "polyshop-secrets"

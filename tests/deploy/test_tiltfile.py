@@ -23,6 +23,8 @@ import pytest
 import starlark
 import yaml
 
+from polykit.settings import SERVICE_PORTS
+
 REPO = Path(__file__).resolve().parents[2]
 _spec = importlib.util.spec_from_file_location("tilt_api", Path(__file__).with_name("tilt_api.py"))
 assert _spec is not None
@@ -31,16 +33,7 @@ tilt_api = importlib.util.module_from_spec(_spec)
 _spec.loader.exec_module(tilt_api)
 
 # design.md's ports: the container, the Service and the local forward of each service.
-PORTS = {
-    "storefront": 8080,
-    "catalog": 8001,
-    "cart": 8002,
-    "orders": 8003,
-    "payments": 8004,
-    "notifications": 8005,
-    "users": 8006,
-    "inventory": 8007,
-}
+PORTS = SERVICE_PORTS
 KIND_CONTEXT = "kind-polyshop"
 WORKLOAD_KINDS = {"Deployment", "StatefulSet", "DaemonSet", "ReplicaSet", "Job", "CronJob", "Pod"}
 # Tilt's rule for a resource label (docs.tilt.dev/api.html, k8s_resource `labels`).
