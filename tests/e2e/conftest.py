@@ -18,7 +18,7 @@ import pytest
 
 from e2e import tokens
 from e2e.otlp import OtlpReceiver
-from e2e.store import LocalStore, StoreUnderTest
+from e2e.store import LocalStore, StoreUnderTest, traced_env
 
 
 @pytest.fixture(scope="session")
@@ -45,11 +45,7 @@ def store(tmp_path_factory, fresh_database) -> Iterator[StoreUnderTest]:
     otlp = OtlpReceiver().start()
     signing_key = tokens.new_key()
     env = {
-        "JWT_PRIVATE_KEY": tokens.pem(signing_key),
-        "OTEL_EXPORTER_OTLP_ENDPOINT": otlp.endpoint,
-        "OTEL_EXPORTER_OTLP_PROTOCOL": "http/protobuf",
-        "OTEL_BSP_SCHEDULE_DELAY": "200",
-        "ENVIRONMENT": "test",
+        **traced_env(otlp.endpoint, tokens.pem(signing_key)),
         # The recovery loop settles a checkout left pending after this long: short, for the tests
         # that kill a service mid-checkout.
         "CHECKOUT_TIMEOUT_SECONDS": "5",

@@ -22,7 +22,7 @@ from opentelemetry.proto.collector.trace.v1.trace_service_pb2 import ExportTrace
 
 from e2e import shop, tokens
 from e2e.otlp import OtlpReceiver
-from e2e.store import LocalStore
+from e2e.store import LocalStore, traced_env
 
 # Any JSON Web Token: a header and a payload that are base64url JSON objects, and a signature.
 JWT = re.compile(r"eyJ[A-Za-z0-9_-]{8,}\.eyJ[A-Za-z0-9_-]{8,}\.[A-Za-z0-9_-]{16,}")
@@ -141,13 +141,7 @@ def _values(where: str, value) -> Iterator[Place]:
 def hostile(tmp_path_factory) -> Iterator[HostileStore]:
     otlp = WholeExportsReceiver().start()
     signing_key = tokens.new_key()
-    env = {
-        "JWT_PRIVATE_KEY": tokens.pem(signing_key),
-        "OTEL_EXPORTER_OTLP_ENDPOINT": otlp.endpoint,
-        "OTEL_EXPORTER_OTLP_PROTOCOL": "http/protobuf",
-        "OTEL_BSP_SCHEDULE_DELAY": "200",
-        "ENVIRONMENT": "test",
-    }
+    env = traced_env(otlp.endpoint, tokens.pem(signing_key))
     local = LocalStore(workdir=Path(tmp_path_factory.mktemp("hostile-store")), env=env)
     print(f"\nstarting the store; logs in {local.workdir / 'logs'}")
     local.start()

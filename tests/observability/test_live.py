@@ -32,7 +32,7 @@ from observability_testing import (
 
 from e2e import tokens
 from e2e.otlp import OtlpReceiver
-from e2e.store import LocalStore, port_is_free
+from e2e.store import LocalStore, port_is_free, traced_env
 from e2e.waiting import poll_until
 
 WORKER_METRICS_PORT = 8013
@@ -80,11 +80,7 @@ def observed(tools, tmp_path_factory) -> Iterator[Observed]:
     store = LocalStore(
         workdir=workdir / "store",
         env={
-            "JWT_PRIVATE_KEY": tokens.pem(tokens.new_key()),
-            "OTEL_EXPORTER_OTLP_ENDPOINT": otlp.endpoint,
-            "OTEL_EXPORTER_OTLP_PROTOCOL": "http/protobuf",
-            "OTEL_BSP_SCHEDULE_DELAY": "200",
-            "ENVIRONMENT": "test",
+            **traced_env(otlp.endpoint, tokens.pem(tokens.new_key())),
             "WORKER_METRICS_PORT": str(WORKER_METRICS_PORT),
         },
     )

@@ -47,6 +47,18 @@ class Process:
         return "\n".join(f"  {self.service.name}| {line}" for line in text)
 
 
+def traced_env(otlp_endpoint: str, signing_pem: str) -> dict[str, str]:
+    """A test store's environment: its spans sent to the suite's receiver, flushed every 200 ms,
+    and tokens signed with a key the suite made (so it can forge bad ones)."""
+    return {
+        "JWT_PRIVATE_KEY": signing_pem,
+        "OTEL_EXPORTER_OTLP_ENDPOINT": otlp_endpoint,
+        "OTEL_EXPORTER_OTLP_PROTOCOL": "http/protobuf",
+        "OTEL_BSP_SCHEDULE_DELAY": "200",
+        "ENVIRONMENT": "test",
+    }
+
+
 @dataclass
 class LocalStore:
     """The eight services as processes on their design.md ports."""
